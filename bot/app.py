@@ -1,0 +1,331 @@
+"""The core: turns an event into replies, and runs adapters and workers on one asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import buttons, dialogs, users
+from bot.config import Config
+from bot.context import ButtonSpec, Context, Text, enqueue_for, render_for
+from bot.i18n import Translator
+from bot.messages import ButtonPress, Event, IncomingMessage, OutgoingFile, Reply
+from bot.metrics import Metrics
+from bot.outbox import DeliveryWorker
+from bot.roles import Superadmins
+from bot.router import Router, parse_command
+from bot.storage.db import Database
+from bot.storage.models import SeenEvent, User
+
+if TYPE_CHECKING:
+    from bot.platforms.base import Adapter
+
+log = logging.getLogger(__name__)
+
+BackgroundJob = Callable[["App"], Awaitable[None]]
+
+
+class App:
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        router: Router,
+        *,
+        superadmins: Superadmins | None = None,
+    ):
+        self.config = config
+        self.db = db
+        self.router = router
+        self.superadmins = superadmins or superadmins_from(config)
+        self.adapters: dict[str, Adapter] = {}
+        self.workers: dict[str, DeliveryWorker] = {}
+        self.metrics = Metrics()
+        self.jobs: list[BackgroundJob] = []
+        self._worker_tasks: list[asyncio.Task] = []
+        self._job_tasks: list[asyncio.Task] = []
+        self._places = None
+        self.bot_usernames: dict[str, str] = {}
+        self.services: dict[str, Any] = {}
+        """Feature modules keep their long-lived objects here (e.g. a cipher, a calendar feed server)."""
+
+    # --- knowledge -------------------------------------------------------------------------------------------
+    @property
+    def places(self):
+        if self._places is None:
+            from knowledge.places import default_index
+
+            self._places = default_index()
+        return self._places
+
+    # --- handling --------------------------------------------------------------------------------------------
+    async def handle(self, event: Event) -> list[Reply]:
+        """Handle one event in one transaction; the replies are for the chat the event came from."""
+        kind = "button" if isinstance(event, ButtonPress) else "message"
+        self.metrics.handled(event.platform, kind)
+        async with self.db.session() as session:
+            try:
+                if event.event_id and not await self._first_time(session, event):
+                    return []
+                user = await users.get_or_create(
+                    session,
+                    event.platform,
+                    event.sender_id,
+                    language=event.language,
+                    default_language=self.config.bot.default_language,
+                    dm_chat_id=None if event.is_group else event.chat_id,
+                )
+                ctx = Context(self, session, user, event)
+                if isinstance(event, IncomingMessage):
+                    token = None
+                    adapter = self.adapters.get(event.platform)
+                    if event.text and not (adapter and adapter.native_buttons) and event.attachment is None:
+                        token = await buttons.menu_choice(session, event.platform, event.chat_id, event.text)
+                    if token is not None:
+                        await self._dispatch_button(ctx, token)
+                    else:
+                        await self._dispatch_message(ctx)
+                else:
+                    await self._dispatch_button(ctx, event.token)
+                await self._remember_menus(session, event, ctx.replies)
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                self.metrics.handler_errors.inc()
+                # The message text is personal data: log only what kind of event failed where.
+                log.exception("handler failed for a %s on %s", kind, event.platform)
+                t = Translator(await self._language_of(event))
+                return [Reply(t("Sorry, something went wrong on my side. Nothing was changed. Please try again."))]
+        self.metrics.replied(event.platform, len(ctx.replies))
+        if ctx.replies:
+            self.wake_workers()
+        return ctx.replies
+
+    async def _first_time(self, session: AsyncSession, event: Event) -> bool:
+        session.add(SeenEvent(platform=event.platform, event_id=event.event_id))
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def _language_of(self, event: Event) -> str:
+        try:
+            async with self.db.session() as session:
+                user = await users.find(session, event.platform, event.sender_id)
+                if user is not None:
+                    return user.language
+        except Exception:
+            log.exception("could not read the user's language")
+        return self.config.bot.default_language
+
+    async def _dispatch_message(self, ctx: Context) -> None:
+        _ = ctx._
+        event = ctx.event
+        text = event.text.strip()
+        limit = self.config.bot.max_text_length
+        if len(text) > limit:
+            ctx.reply(_("That message is too long for me (at most {limit} characters). Please send it shorter.",
+                        limit=limit))
+            return
+        state = await dialogs.current(ctx.session, ctx.user)
+        if state is not None and dialogs.expired(state):
+            await dialogs.end(ctx.session, ctx.user)
+            state = None
+            ctx.reply(_("Your previous dialog had expired, so I closed it."))
+        ctx.dialog = state
+        parsed = parse_command(text, self.bot_usernames.get(event.platform, ""))
+        if parsed is not None:
+            name, args = parsed
+            command = self.router.find_command(name)
+            if command is None:
+                ctx.reply(_("I don't know the command /{name}. Send /help for what I can do.", name=name))
+                return
+            if state is not None and not command.keeps_dialog:
+                await dialogs.end(ctx.session, ctx.user)
+                ctx.dialog = None
+            if command.private_only and ctx.is_group:
+                await self.point_to_private(ctx)
+                return
+            ctx.args = args
+            await command.fn(ctx, args)
+            return
+        if state is not None:
+            handler = self.router.dialogs.get(state.name)
+            if handler is not None:
+                await handler(ctx)
+                return
+            await dialogs.end(ctx.session, ctx.user)
+            ctx.dialog = None
+        if not text and event.attachment is not None:
+            ctx.reply(_("Thanks for the file. I only need files inside a dialog, e.g. for a travel-cost claim "
+                        "(/claim)."))
+            return
+        if not text:
+            return
+        for intent in self.router.intents:
+            if await intent.fn(ctx):
+                return
+        if ctx.is_group:
+            return
+        ctx.reply(_("Sorry, I did not understand that. Send /help to see what I can do."))
+
+    async def _dispatch_button(self, ctx: Context, token: str) -> None:
+        _ = ctx._
+        found = await buttons.resolve(ctx.session, token, ctx.user)
+        if found.status is buttons.Lookup.UNKNOWN:
+            ctx.reply(_("This button is not valid (any more). Nothing was done. Send /help to start again."))
+            return
+        if found.status is buttons.Lookup.NOT_YOURS:
+            ctx.reply(_("This button belongs to someone else. Nothing was done."))
+            return
+        if found.status in (buttons.Lookup.EXPIRED, buttons.Lookup.USED):
+            ctx.reply(_("This button has expired or was already used. Nothing was done."))
+            return
+        row = found.token
+        handler = self.router.buttons.get(row.action)
+        if handler is None:
+            ctx.reply(_("This button is not valid (any more). Nothing was done. Send /help to start again."))
+            return
+        state = await dialogs.current(ctx.session, ctx.user)
+        ctx.dialog = state if state is not None and not dialogs.expired(state) else None
+        await handler(ctx, dict(row.payload))
+
+    async def point_to_private(self, ctx: Context) -> None:
+        """In a group, personal matters move to the private chat; the group never sees them."""
+        from bot.messages import Button
+
+        adapter = self.adapters.get(ctx.platform)
+        link = adapter.private_link() if adapter is not None else None
+        text = ctx._("Let's talk about this in a private chat, so nothing personal lands in the group.")
+        ctx.reply(text, buttons=[[Button(label=ctx._("Open private chat"), url=link)]] if link else None)
+
+    async def _remember_menus(self, session: AsyncSession, event: Event, replies: list[Reply]) -> None:
+        adapter = self.adapters.get(event.platform)
+        if adapter is not None and adapter.native_buttons:
+            return
+        for reply in reversed(replies):
+            tokens = [b.token for row in reply.buttons for b in row if b.token]
+            if tokens:
+                await buttons.remember_menu(session, event.platform, event.chat_id, tokens)
+                return
+
+    async def remember_menu(self, platform: str, chat_id: str, reply: Reply) -> None:
+        async with self.db.session() as session:
+            tokens = [b.token for row in reply.buttons for b in row if b.token]
+            await buttons.remember_menu(session, platform, chat_id, tokens)
+            await session.commit()
+
+    # --- pushes ----------------------------------------------------------------------------------------------
+    async def notify(
+        self,
+        session: AsyncSession,
+        recipient: User,
+        text: Text,
+        *,
+        buttons_spec: list[list[ButtonSpec]] | None = None,
+        html: bool = False,
+        file: OutgoingFile | None = None,
+        kind: str = "message",
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+        quiet_hours: bool = False,
+    ) -> bool:
+        reply = await render_for(self, session, recipient, text, buttons_spec)
+        reply.html, reply.file = html, file
+        return await enqueue_for(
+            self, session, recipient, reply, kind=kind, dedupe_key=dedupe_key, not_before=not_before,
+            quiet_hours=quiet_hours,
+        )
+
+    def wake_workers(self) -> None:
+        for worker in self.workers.values():
+            worker.wake()
+
+    async def users_with_role(self, session: AsyncSession, role: str, place_id: str | None) -> list[User]:
+        """Everyone who holds `role` for `place_id` (admins included), for notifications."""
+        from bot.roles import covers
+        from bot.storage.models import RoleGrant
+
+        rows = await session.execute(
+            select(User, RoleGrant).join(RoleGrant, RoleGrant.user_id == User.id).where(RoleGrant.role.in_((role, "admin")))
+        )
+        found: dict[int, User] = {}
+        for user, grant in rows:
+            if grant.role == "admin" or covers(grant.scope, place_id):
+                found[user.id] = user
+        return list(found.values())
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+    def add_adapter(self, adapter: Adapter) -> None:
+        self.adapters[adapter.name] = adapter
+
+    async def start(self, *, workers: bool = True) -> None:
+        """Start adapters, one delivery worker per adapter and the background jobs, all on this loop."""
+        for adapter in self.adapters.values():
+            await adapter.start(self)
+        if workers:
+            for name in self.adapters:
+                worker = DeliveryWorker(self, name)
+                self.workers[name] = worker
+                self._worker_tasks.append(asyncio.create_task(worker.run(), name=f"outbox-{name}"))
+        for job in self.jobs:
+            self._job_tasks.append(asyncio.create_task(self._guard(job), name=getattr(job, "__name__", "job")))
+
+    async def _guard(self, job: BackgroundJob) -> None:
+        while True:
+            try:
+                await job(self)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background job %s failed; restarting it in 5 s", getattr(job, "__name__", job))
+                await asyncio.sleep(5)
+
+    async def stop(self) -> None:
+        """Stop taking work, let the workers put back what they hold, then close the platforms."""
+        for task in self._job_tasks:
+            task.cancel()
+        await asyncio.gather(*self._job_tasks, return_exceptions=True)
+        for worker in self.workers.values():
+            worker.stop()
+        if self._worker_tasks:
+            _done, pending = await asyncio.wait(self._worker_tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._job_tasks.clear()
+        self._worker_tasks.clear()
+        self.workers.clear()
+        for adapter in list(self.adapters.values()):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("adapter %s did not stop cleanly", adapter.name)
+
+
+def superadmins_from(config: Config) -> Superadmins:
+    ids = {("telegram", str(i)) for i in config.admins.telegram} | {("matrix", u) for u in config.admins.matrix}
+    return Superadmins(frozenset(ids))
+
+
+def build_app(config: Config, *, db: Database | None = None, extra_superadmins: set[tuple[str, str]] | None = None) -> App:
+    from handlers import build_router
+
+    sa = superadmins_from(config)
+    if extra_superadmins:
+        sa = Superadmins(sa.ids | frozenset(extra_superadmins))
+    app = App(config, db or Database(config.database_url), build_router(), superadmins=sa)
+    from handlers import install_jobs
+
+    install_jobs(app)
+    return app

@@ -1,0 +1,110 @@
+"""Server-side button tokens and the numbered menus that stand in for buttons where a platform has none."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import ButtonToken, ChoiceMenu, User
+from bot.timeutil import now
+from bot.tokens import new_token
+
+DEFAULT_TTL = timedelta(days=14)
+MENU_TTL = timedelta(days=2)
+
+
+class Lookup(enum.Enum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+    NOT_YOURS = "not_yours"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    status: Lookup
+    token: ButtonToken | None = None
+
+
+async def create(
+    session: AsyncSession,
+    user: User | None,
+    action: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    single_use: bool = False,
+    ttl: timedelta = DEFAULT_TTL,
+) -> str:
+    token = new_token(12)
+    session.add(
+        ButtonToken(
+            token=token,
+            user_id=user.id if user else None,
+            action=action,
+            payload=payload or {},
+            single_use=single_use,
+            expires_at=now() + ttl,
+        )
+    )
+    return token
+
+
+async def resolve(session: AsyncSession, token: str, user: User) -> Resolved:
+    if not token or len(token) > 32:
+        return Resolved(Lookup.UNKNOWN)
+    row = await session.get(ButtonToken, token)
+    if row is None:
+        return Resolved(Lookup.UNKNOWN)
+    if row.user_id is not None and row.user_id != user.id:
+        return Resolved(Lookup.NOT_YOURS, row)
+    if row.expires_at <= now():
+        return Resolved(Lookup.EXPIRED, row)
+    if row.used_at is not None:
+        return Resolved(Lookup.USED, row)
+    if row.single_use:
+        # Conditional update so a double tap (or two devices) fires the action only once.
+        result = await session.execute(
+            update(ButtonToken)
+            .where(ButtonToken.token == token, ButtonToken.used_at.is_(None))
+            .values(used_at=now())
+        )
+        if result.rowcount != 1:
+            return Resolved(Lookup.USED, row)
+    return Resolved(Lookup.OK, row)
+
+
+async def purge_expired(session: AsyncSession) -> int:
+    result = await session.execute(delete(ButtonToken).where(ButtonToken.expires_at < now() - timedelta(days=1)))
+    return result.rowcount or 0
+
+
+async def remember_menu(session: AsyncSession, platform: str, chat_id: str, tokens: list[str]) -> None:
+    """Remember the numbered choices just shown in a chat, so "2" can be read as the second button."""
+    menu = await session.get(ChoiceMenu, (platform, chat_id))
+    if menu is None:
+        session.add(ChoiceMenu(platform=platform, chat_id=chat_id, tokens=tokens, created_at=now()))
+    else:
+        menu.tokens = tokens
+        menu.created_at = now()
+
+
+async def menu_choice(session: AsyncSession, platform: str, chat_id: str, text: str) -> str | None:
+    """The token behind a numbered answer, if the text is just a number of the last menu."""
+    stripped = text.strip().rstrip(".)")
+    if not stripped.isdigit() or len(stripped) > 3:
+        return None
+    menu = await session.scalar(
+        select(ChoiceMenu).where(ChoiceMenu.platform == platform, ChoiceMenu.chat_id == chat_id)
+    )
+    if menu is None or menu.created_at < now() - MENU_TTL:
+        return None
+    index = int(stripped) - 1
+    if 0 <= index < len(menu.tokens):
+        return menu.tokens[index]
+    return None

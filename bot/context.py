@@ -1,0 +1,183 @@
+"""What a handler gets: the user, the event, a database session, translations and ways to answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import buttons, dialogs, outbox, roles
+from bot.i18n import Translator
+from bot.messages import Button, ButtonPress, Event, IncomingMessage, OutgoingFile, Reply
+from bot.storage.models import DialogState, User
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+Text = str | Callable[[Translator], str]
+ButtonSpec = tuple[Text, str, dict[str, Any]]
+
+
+class Context:
+    def __init__(self, app: App, session: AsyncSession, user: User, event: Event):
+        self.app = app
+        self.session = session
+        self.user = user
+        self.event = event
+        self.replies: list[Reply] = []
+        self.t = Translator(user.language)
+        self.dialog: DialogState | None = None
+        self.args = ""
+
+    # --- the event -------------------------------------------------------------------------------------------
+    @property
+    def _(self):
+        return self.t.gettext
+
+    @property
+    def ngettext(self):
+        return self.t.ngettext
+
+    @property
+    def language(self) -> str:
+        return self.t.language
+
+    def set_language(self, language: str) -> None:
+        self.user.language = language
+        self.user.language_chosen = True
+        self.t = Translator(language)
+
+    @property
+    def text(self) -> str:
+        return self.event.text if isinstance(self.event, IncomingMessage) else ""
+
+    @property
+    def attachment(self):
+        return self.event.attachment if isinstance(self.event, IncomingMessage) else None
+
+    @property
+    def is_group(self) -> bool:
+        return self.event.is_group
+
+    @property
+    def is_button(self) -> bool:
+        return isinstance(self.event, ButtonPress)
+
+    @property
+    def platform(self) -> str:
+        return self.event.platform
+
+    # --- answering -------------------------------------------------------------------------------------------
+    def reply(
+        self,
+        text: str,
+        *,
+        buttons: list[list[Button]] | None = None,
+        file: OutgoingFile | None = None,
+        html: bool = False,
+        edit: bool = False,
+    ) -> Reply:
+        reply = Reply(text=text, buttons=buttons or [], file=file, html=html, edit=edit)
+        self.replies.append(reply)
+        return reply
+
+    async def button(
+        self,
+        label: str,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        single_use: bool = False,
+        ttl: timedelta = buttons.DEFAULT_TTL,
+        for_user: User | None = None,
+    ) -> Button:
+        """A button bound to this user (or `for_user`): pressed by anyone else it does nothing."""
+        token = await buttons.create(
+            self.session, for_user or self.user, action, payload, single_use=single_use, ttl=ttl
+        )
+        return Button(label=label, token=token)
+
+    # --- permissions -----------------------------------------------------------------------------------------
+    async def has_role(self, role: str, place_id: str | None = None, *, anywhere: bool = False) -> bool:
+        return await roles.has_role(
+            self.session, self.user, role, place_id, superadmins=self.app.superadmins, anywhere=anywhere
+        )
+
+    async def require(self, role: str, place_id: str | None = None, *, anywhere: bool = False) -> bool:
+        """Check a role and, if missing, tell the user plainly; handlers return when this is False."""
+        if await self.has_role(role, place_id, anywhere=anywhere):
+            return True
+        self.reply(self._("Sorry, you are not allowed to do that. If you think you should be, ask your coordinator."))
+        return False
+
+    async def scopes(self, role: str) -> list[str]:
+        return await roles.scopes(self.session, self.user, role, superadmins=self.app.superadmins)
+
+    # --- dialogs ---------------------------------------------------------------------------------------------
+    @property
+    def dialog_ttl(self) -> timedelta:
+        return timedelta(hours=self.app.config.bot.dialog_ttl_hours)
+
+    async def start_dialog(self, name: str, step: str, data: dict[str, Any] | None = None) -> DialogState:
+        self.dialog = await dialogs.start(self.session, self.user, name, step, data, self.dialog_ttl)
+        return self.dialog
+
+    async def update_dialog(self, step: str | None = None, **data: Any) -> DialogState:
+        if self.dialog is None:
+            self.dialog = await dialogs.current(self.session, self.user)
+        if self.dialog is None:
+            raise RuntimeError("no open dialog to update")
+        return await dialogs.update(self.session, self.dialog, self.dialog_ttl, step, **data)
+
+    async def end_dialog(self) -> None:
+        await dialogs.end(self.session, self.user)
+        self.dialog = None
+
+    # --- pushes to other people ------------------------------------------------------------------------------
+    async def notify(
+        self,
+        recipient: User,
+        text: Text,
+        *,
+        buttons_spec: list[list[ButtonSpec]] | None = None,
+        html: bool = False,
+        file: OutgoingFile | None = None,
+        kind: str = "message",
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+        quiet_hours: bool = False,
+    ) -> bool:
+        """Queue a message to another user in their own language; False if they have no reachable chat."""
+        return await self.app.notify(
+            self.session, recipient, text, buttons_spec=buttons_spec, html=html, file=file, kind=kind,
+            dedupe_key=dedupe_key, not_before=not_before, quiet_hours=quiet_hours,
+        )
+
+
+async def render_for(
+    app: App, session: AsyncSession, recipient: User, text: Text, buttons_spec: list[list[ButtonSpec]] | None
+) -> Reply:
+    t = Translator(recipient.language)
+    body = text(t) if callable(text) else text
+    rows = []
+    for row in buttons_spec or []:
+        out = []
+        for label, action, payload in row:
+            token = await buttons.create(session, recipient, action, payload)
+            out.append(Button(label=label(t) if callable(label) else label, token=token))
+        rows.append(out)
+    return Reply(text=body, buttons=rows)
+
+
+async def enqueue_for(
+    app: App, session: AsyncSession, recipient: User, reply: Reply, **kwargs: Any
+) -> bool:
+    if not recipient.dm_chat_id:
+        return False
+    await outbox.enqueue(
+        session, platform=recipient.platform, chat_id=recipient.dm_chat_id, reply=reply, user_id=recipient.id,
+        **kwargs,
+    )
+    return True

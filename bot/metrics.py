@@ -1,0 +1,37 @@
+"""Prometheus metrics; one registry per bot instance so several can live in one test process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.messages = Counter(
+            "helferbot_messages_handled", "Incoming messages and button presses handled",
+            ["platform", "kind"], registry=self.registry,
+        )
+        self.replies = Counter("helferbot_replies", "Replies produced", ["platform"], registry=self.registry)
+        self.deliveries = Counter(
+            "helferbot_deliveries_sent", "Outbox messages delivered", ["platform"], registry=self.registry
+        )
+        self.platform_errors = Counter(
+            "helferbot_platform_errors", "Errors reported by a platform", ["platform", "kind"],
+            registry=self.registry,
+        )
+        self.handler_errors = Counter(
+            "helferbot_handler_errors", "Handler crashes (answered with an apology)", registry=self.registry
+        )
+
+    def handled(self, platform: str, kind: str) -> None:
+        self.messages.labels(platform, kind).inc()
+
+    def replied(self, platform: str, n: int) -> None:
+        self.replies.labels(platform).inc(n)
+
+    def delivered(self, platform: str) -> None:
+        self.deliveries.labels(platform).inc()
+
+    def platform_error(self, platform: str, kind: str) -> None:
+        self.platform_errors.labels(platform, kind).inc()

@@ -1,0 +1,208 @@
+"""The delivery outbox: every push is a row first, then a message.
+
+Writing the row in the same transaction as the change that causes it (an announcement, a claim decision) means
+no crash, restart or platform error can lose a message: the worker picks up whatever is due. PostgreSQL rows are
+claimed with `FOR UPDATE SKIP LOCKED`, so two bot processes never send the same row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Reply
+from bot.platforms.base import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.storage.models import Delivery
+from bot.timeutil import now
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+MAX_ATTEMPTS = 12
+LEASE = timedelta(minutes=2)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    platform: str,
+    chat_id: str,
+    reply: Reply,
+    user_id: int | None = None,
+    kind: str = "message",
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    quiet_hours: bool = False,
+) -> Delivery | None:
+    """Queue a reply; with a `dedupe_key` the same logical message is only ever queued once."""
+    if dedupe_key is not None:
+        existing = await session.scalar(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key))
+        if existing is not None:
+            return None
+    row = Delivery(
+        platform=platform,
+        chat_id=chat_id,
+        user_id=user_id,
+        kind=kind,
+        payload=reply.to_payload(),
+        dedupe_key=dedupe_key,
+        not_before=not_before or now(),
+        respect_quiet_hours=quiet_hours,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 2 ** min(attempts, 12)) * (0.75 + random.random() / 2))
+
+
+async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Delivery]:
+    """Take up to `limit` due rows for `platform` under a lease, so a crashed worker's rows come back."""
+    async with app.db.session() as session:
+        t = now()
+        due = (
+            select(Delivery)
+            .where(
+                Delivery.platform == platform,
+                or_(
+                    Delivery.status == PENDING,
+                    (Delivery.status == SENDING) & (Delivery.locked_until < t),
+                ),
+                Delivery.not_before <= t,
+            )
+            .order_by(Delivery.not_before, Delivery.id)
+            .limit(limit)
+        )
+        if not app.db.is_sqlite:
+            due = due.with_for_update(skip_locked=True)
+        rows = list(await session.scalars(due))
+        for row in rows:
+            row.status = SENDING
+            row.locked_until = t + LEASE
+            row.attempts += 1
+        await session.commit()
+        return rows
+
+
+async def mark_sent(app: App, delivery_id: int, message_id: str) -> None:
+    async with app.db.session() as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .values(status=SENT, platform_message_id=message_id, sent_at=now(), locked_until=None, last_error=None)
+        )
+        await session.commit()
+
+
+async def mark_retry(app: App, row: Delivery, error: str, delay: timedelta) -> None:
+    status = FAILED if row.attempts >= MAX_ATTEMPTS else PENDING
+    async with app.db.session() as session:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == row.id)
+            .values(status=status, not_before=now() + delay, locked_until=None, last_error=error[:255])
+        )
+        await session.commit()
+
+
+async def mark_failed(app: App, row: Delivery, error: str) -> None:
+    async with app.db.session() as session:
+        await session.execute(
+            update(Delivery).where(Delivery.id == row.id).values(status=FAILED, locked_until=None, last_error=error[:255])
+        )
+        await session.commit()
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+    return {status: n for status, n in rows}
+
+
+class DeliveryWorker:
+    """Sends due outbox rows through one adapter at that adapter's rate."""
+
+    def __init__(self, app: App, platform: str, *, poll_interval: float = 0.5, batch: int = 50):
+        self.app = app
+        self.platform = platform
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.worker_id = f"{platform}-{random.getrandbits(32):08x}"
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        adapter = self.app.adapters[self.platform]
+        interval = 1.0 / max(adapter.rate_per_second, 0.001)
+        while not self._stopping:
+            rows = await claim(self.app, self.platform, self.batch, self.worker_id)
+            if not rows:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                except TimeoutError:
+                    pass
+                continue
+            for index, row in enumerate(rows):
+                if self._stopping:
+                    # Rows not yet sent go back to pending at once instead of waiting for their lease.
+                    await self._release(rows[index:])
+                    return
+                started = asyncio.get_running_loop().time()
+                await self.deliver(row)
+                elapsed = asyncio.get_running_loop().time() - started
+                if elapsed < interval:
+                    await asyncio.sleep(interval - elapsed)
+
+    async def _release(self, rows: list[Delivery]) -> None:
+        async with self.app.db.session() as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_([r.id for r in rows]), Delivery.status == SENDING)
+                .values(status=PENDING, locked_until=None, attempts=Delivery.attempts - 1)
+            )
+            await session.commit()
+
+    async def deliver(self, row: Delivery) -> None:
+        adapter = self.app.adapters[self.platform]
+        reply = Reply.from_payload(row.payload)
+        try:
+            message_id = await adapter.send(row.chat_id, reply, idempotency_key=f"outbox-{row.id}")
+        except RetryLater as exc:
+            self.app.metrics.platform_error(self.platform, "rate_limited")
+            await mark_retry(self.app, row, "rate limited", timedelta(seconds=exc.seconds))
+            return
+        except PermanentDeliveryError as exc:
+            self.app.metrics.platform_error(self.platform, "permanent")
+            await mark_failed(self.app, row, type(exc).__name__)
+            return
+        except DeliveryError as exc:
+            self.app.metrics.platform_error(self.platform, "transient")
+            await mark_retry(self.app, row, type(exc).__name__, backoff(row.attempts))
+            return
+        except Exception as exc:  # an adapter bug must not stop the queue
+            log.exception("delivery %s failed in the adapter", row.id)
+            self.app.metrics.platform_error(self.platform, "bug")
+            await mark_retry(self.app, row, type(exc).__name__, backoff(row.attempts))
+            return
+        await mark_sent(self.app, row.id, message_id)
+        self.app.metrics.delivered(self.platform)
+        if reply.buttons and not adapter.native_buttons:
+            await self.app.remember_menu(self.platform, row.chat_id, reply)

@@ -1,0 +1,1 @@
+"""Platform adapters: Telegram, Matrix and the console, all speaking the bot's own vocabulary."""

@@ -1,0 +1,137 @@
+"""The console chat: the same handlers in a terminal, buttons shown as numbers.
+
+When standard input is not a terminal it reads one message per line and prints the replies, so the bot can be
+scripted (`printf '/hilfe\\n' | helferbot console`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import App
+from bot.messages import IncomingMessage, Reply
+
+CHAT_ID = "console"
+USER_ID = "local"
+TAG = re.compile(r"<[^>]+>")
+
+
+def plain(reply: Reply) -> str:
+    if not reply.html:
+        return reply.text
+    text = re.sub(r'<a href="([^"]+)">([^<]*)</a>', lambda m: m.group(2) if m.group(1).endswith(m.group(2))
+                  else f"{m.group(2)} ({m.group(1)})", reply.text)
+    return html.unescape(TAG.sub("", text))
+
+
+class ConsoleAdapter:
+    name = "console"
+    native_buttons = False
+    rate_per_second = 1000.0
+
+    def __init__(self, out: TextIO = sys.stdout, files_dir: Path | None = None):
+        self.out = out
+        self.files_dir = files_dir
+        self._counter = 0
+
+    async def start(self, app: App) -> None:
+        self.app = app
+
+    async def stop(self) -> None:
+        return None
+
+    def private_link(self, payload: str = "") -> str | None:
+        return None
+
+    async def send(self, chat_id: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
+        self.show(reply)
+        self._counter += 1
+        return str(self._counter)
+
+    def show(self, reply: Reply) -> None:
+        lines = [plain(reply)]
+        number = 0
+        for row in reply.buttons:
+            for button in row:
+                if button.url:
+                    lines.append(f"  → {button.label}: {button.url}")
+                else:
+                    number += 1
+                    lines.append(f"  [{number}] {button.label}")
+        if reply.file is not None:
+            lines.append(f"  📎 {self.save(reply)}")
+        self.out.write("\n".join(lines) + "\n\n")
+        self.out.flush()
+
+    def save(self, reply: Reply) -> str:
+        assert reply.file is not None
+        if self.files_dir is None:
+            return f"{reply.file.filename} ({len(reply.file.data)} bytes)"
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        safe = Path(reply.file.filename).name or "file"
+        path = self.files_dir / safe
+        path.write_bytes(reply.file.data)
+        return str(path)
+
+
+async def run_console(app: App, adapter: ConsoleAdapter, stdin: TextIO = sys.stdin) -> None:
+    interactive = stdin.isatty()
+    if interactive:
+        adapter.out.write(
+            "helferbot – Konsole / console. /hilfe zeigt, was ich kann; Strg-D beendet. "
+            "/help shows what I can do; Ctrl-D quits.\n\n"
+        )
+    counter = 0
+    while True:
+        if interactive:
+            try:
+                line = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                break
+        else:
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        counter += 1
+        if not interactive:
+            adapter.out.write(f"> {line}\n")
+        event = IncomingMessage(
+            platform="console", chat_id=CHAT_ID, sender_id=USER_ID, text=line, message_id=str(counter)
+        )
+        for reply in await app.handle(event):
+            adapter.show(reply)
+        await drain(app)
+
+
+async def drain(app: App, within: float = 2.0) -> None:
+    """Let pushes to the console user that are due now appear before the next prompt."""
+    worker = app.workers.get("console")
+    if worker is None:
+        return
+    from sqlalchemy import func, select
+
+    from bot.storage.models import Delivery
+    from bot.timeutil import now
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while loop.time() < deadline:
+        async with app.db.session() as session:
+            due = await session.scalar(
+                select(func.count()).select_from(Delivery).where(
+                    Delivery.platform == "console", Delivery.status.in_(("pending", "sending")),
+                    Delivery.not_before <= now(),
+                )
+            )
+        if not due:
+            return
+        worker.wake()
+        await asyncio.sleep(0.05)

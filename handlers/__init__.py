@@ -1,0 +1,34 @@
+"""Platform-neutral conversation handlers.
+
+Every module here that defines `router` is part of the bot; a module may also define `install(app)` to register
+background jobs or services. Modules are ordered by their `ORDER` (default 50), which is also the order of /hilfe.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+from bot.router import Router
+
+
+def modules() -> list[ModuleType]:
+    found = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
+    found = [m for m in found if hasattr(m, "router") or hasattr(m, "install")]
+    return sorted(found, key=lambda m: (getattr(m, "ORDER", 50), m.__name__))
+
+
+def build_router() -> Router:
+    router = Router()
+    for module in modules():
+        if hasattr(module, "router"):
+            router.include(module.router)
+    return router
+
+
+def install_jobs(app) -> None:
+    for module in modules():
+        install = getattr(module, "install", None)
+        if install is not None:
+            install(app)
