@@ -49,6 +49,8 @@ class App:
         self.workers: dict[str, DeliveryWorker] = {}
         self.metrics = Metrics()
         self.jobs: list[BackgroundJob] = []
+        self.on_start: list[BackgroundJob] = []
+        """One-off tasks before the platforms start (e.g. loading the shipped directory on first start)."""
         self._worker_tasks: list[asyncio.Task] = []
         self._job_tasks: list[asyncio.Task] = []
         self._places = None
@@ -270,6 +272,8 @@ class App:
 
     async def start(self, *, workers: bool = True) -> None:
         """Start adapters, one delivery worker per adapter and the background jobs, all on this loop."""
+        for hook in self.on_start:
+            await hook(self)
         for adapter in self.adapters.values():
             await adapter.start(self)
         if workers:

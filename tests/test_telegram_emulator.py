@@ -15,7 +15,9 @@ import time
 import zlib
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
+from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
@@ -258,16 +260,26 @@ async def test_rate_limiter_waits_out_the_flood_answer_and_delivers(emu: Telegra
     assert [name for name, _ in emu.calls].count("sendMessage") == 2
 
 
-async def test_group_rate_limit_answers_429_like_telegram(bot: Bot) -> None:
+async def test_rate_limits_answer_429_like_telegram() -> None:
     async with TelegramEmulator(group_rate_per_min=3) as limited, \
             Bot(limited.token, base_url=limited.base_url) as client:
         limited.group_chat(-100200)
         for n in range(3):
             await client.send_message(-100200, f"Nachricht {n}")
         with pytest.raises(RetryAfter) as raised:
-            await client.send_message(-100200, "eine zu viel")
+            await client.send_message(-100200, "eine zu viel für die Gruppe")
         assert dtm.timedelta(seconds=59) <= raised.value.retry_after <= dtm.timedelta(seconds=60)
+
         assert limited.count_429 == 1
+        assert [m.chat_id for m in limited.sent] == [-100200] * 3
+
+    async with TelegramEmulator(rate_limit_per_s=0.2) as slow, \
+            Bot(slow.token, base_url=slow.base_url) as client:
+        slow.private_chat(42)
+        await client.send_message(42, "eine alle fünf Sekunden")
+        with pytest.raises(RetryAfter) as raised:
+            await client.send_message(42, "zu früh")
+        assert raised.value.retry_after == dtm.timedelta(seconds=5)
 
 
 async def test_server_errors_raise_network_errors(emu: TelegramEmulator, bot: Bot) -> None:
@@ -401,3 +413,73 @@ async def test_ten_thousand_updates_pass_through_polling_quickly(emu: TelegramEm
     assert polls < 200, "updates must be fetched in batches of up to 100"
     print(f"10000 updates through getUpdates in {elapsed:.2f}s ({polls} polls)")
     assert errors == []
+
+
+async def test_unreachable_webhook_keeps_updates_until_it_is_deleted(emu: TelegramEmulator, bot: Bot) -> None:
+    with pytest.raises(BadRequest, match="(?i)bad webhook"):
+        await bot.set_webhook("https://example.org/hook")  # only this machine is ever contacted
+    await bot.set_webhook(f"http://127.0.0.1:{free_port()}/hook", secret_token="abc")
+    emu.push_text(42, "bitte zustellen")
+    await asyncio.sleep(0.3)
+    info = await bot.get_webhook_info()
+    assert info.pending_update_count == 1
+    assert info.last_error_message == "Connection refused"
+    await bot.delete_webhook()
+    [update] = await bot.get_updates(timeout=0)
+    assert update.message is not None and update.message.text == "bitte zustellen"
+
+
+async def test_webhook_keeps_order_within_a_chat_but_not_across_chats(emu: TelegramEmulator) -> None:
+    received: list[str] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        message = (await request.json())["message"]
+        if message["chat"]["id"] == 1:
+            await asyncio.sleep(0.2)  # a slow handler for chat 1
+        received.append(message["text"])
+        return web.Response()
+
+    server = web.Application()
+    server.router.add_post("/hook", receive)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with Bot(emu.token, base_url=emu.base_url) as client:
+            await client.set_webhook(f"http://127.0.0.1:{port}/hook")
+        emu.push_text(1, "a1")
+        emu.push_text(1, "a2")
+        emu.push_text(2, "b1")
+        await emu.wait_for_webhook_idle(timeout=5)
+    finally:
+        await runner.cleanup()
+    assert received == ["b1", "a1", "a2"]
+
+
+async def test_raw_requests_in_every_encoding_and_error_bodies(emu: TelegramEmulator) -> None:
+    emu.private_chat(42)
+    api = emu.base_url + emu.token
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{api}/getMe") as resp:
+            assert (await resp.json())["result"]["is_bot"] is True
+        markup = {"inline_keyboard": [[{"text": "Ja", "callback_data": "ja"}]]}
+        async with http.post(f"{api}/sendMessage", json={"chat_id": 42, "text": "json", "reply_markup": markup}):
+            pass
+        async with http.get(f"{api}/sendMessage", params={"chat_id": "42", "text": "query"}):
+            pass
+        form = aiohttp.FormData({"chat_id": "42", "caption": "multipart"})
+        form.add_field("document", b"inhalt", filename="liste.csv", content_type="text/csv")
+        async with http.post(f"{api}/sendDocument", data=form) as resp:
+            assert (await resp.json())["result"]["document"]["file_name"] == "liste.csv"
+        async with http.post(f"{api}/sendGift", data={"chat_id": "42"}) as resp:
+            assert resp.status == 404
+            assert await resp.json() == {"ok": False, "error_code": 404,
+                                         "description": "Not Found: method not found"}
+        async with http.get(f"{emu.base_url}999:WRONG/getMe") as resp:
+            assert resp.status == 401
+    assert [(m.method, m.text) for m in emu.sent] == [
+        ("sendMessage", "json"), ("sendMessage", "query"), ("sendDocument", "multipart")]
+    assert emu.sent[0].button_data() == ["ja"]
+    assert emu.sent[2].document == b"inhalt" and emu.sent[2].mime_type == "text/csv"
+    assert [m.message_id for m in emu.sent_to(42)] == [1, 2, 3]

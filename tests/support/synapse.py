@@ -26,11 +26,12 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest_asyncio
+from signedjson.key import generate_signing_key, write_signing_keys
 
 SERVER_NAME = "localhost"
 
@@ -58,13 +59,21 @@ def _kill_leftovers() -> None:
 atexit.register(_kill_leftovers)
 
 
-def _die_with_parent() -> None:
-    """Runs in the forked child: if the test process is killed outright, take Synapse with it."""
-    os.setsid()
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+# Loaded once here: after fork, the child should call into libc, not look it up.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """Runs in the forked child: if the test process is killed outright, Synapse gets SIGKILL too."""
+
+    def arrange() -> None:
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != parent_pid:  # the parent died before prctl took effect
+                os._exit(1)
+
+    return arrange
 
 
 def _free_port() -> int:
@@ -112,8 +121,6 @@ class SynapseServer:
 
     def _write_config(self) -> None:
         """Writes JSON, which is valid YAML, so the config needs no YAML library on our side."""
-        from signedjson.key import generate_signing_key, write_signing_keys
-
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "media_store").mkdir(exist_ok=True)
         signing_key_path = self.workdir / "signing.key"
@@ -214,7 +221,8 @@ class SynapseServer:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=console,
                 stderr=asyncio.subprocess.STDOUT,
-                preexec_fn=_die_with_parent,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(os.getpid()),
             )
         _live_pids.add(self._process.pid)
         try:

@@ -1033,11 +1033,12 @@ class TelegramEmulator:
                 if not msg._taken and (chat_id is None or msg.chat_id == chat_id):
                     found.append(msg)
             position = len(self.sent)
-            found = [m for m in found if not m._taken]
             if len(found) >= count:
-                for msg in found[:count]:
-                    msg._taken = True
-                return found[:count]
+                found = [m for m in found if not m._taken]  # another waiter may have taken some
+                if len(found) >= count:
+                    for msg in found[:count]:
+                        msg._taken = True
+                    return found[:count]
             remaining = deadline - loop.time()
             if remaining <= 0:
                 where = f" to chat {chat_id}" if chat_id is not None else ""

@@ -1,0 +1,357 @@
+"""Accuracy and speed of the place resolver, next to a naive fuzzy lookup, on a JSONL query file.
+
+    python bench/places.py PATH_TO_JSONL [--seed 7] [--heldout 1200] [--write-heldout FILE]
+
+Each line of the file is {"q": ..., "expect": "match"|"ambiguous"|"none"|"match_or_ambiguous",
+"id": ... or "ids": [...], "kind": category}.  Besides the given file the script generates a second,
+held-out set from random gazetteer names (typos on a QWERTZ keyboard, umlaut spellings, sentences,
+Kreis forms, postal codes, Ortsteile, non-places) with a fixed seed, so that tuning on one file does not
+go unnoticed.
+
+Figures per category and overall:
+  strict   answered with the right place: a match with the right id; for "ambiguous" rows a question
+           offering every expected id; for "none" rows no answer; for "match_or_ambiguous" either.
+  offered  the right place is among the offered choices (for "none" rows: no answer given).
+  wrong    confident wrong answers: a match with a wrong id, or a match where none/ambiguous was expected.
+Latency is measured warm, per query, with time.perf_counter_ns on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import time
+import unicodedata
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rapidfuzz import fuzz, process  # noqa: E402
+from rapidfuzz.distance import OSA  # noqa: E402
+
+from knowledge.places import Gazetteer, Place, PlaceIndex  # noqa: E402
+
+Answer = tuple[str, list[str]]  # (status, candidate ids best first)
+
+
+@dataclass
+class Tally:
+    n: int = 0
+    strict: int = 0
+    offered: int = 0
+    wrong: int = 0
+
+
+def judge(row: dict, status: str, ids: list[str]) -> tuple[bool, bool, bool]:
+    """(strict, offered, confidently wrong) for one answer."""
+    expect = row["expect"]
+    if expect == "none":
+        ok = status == "none"
+        return ok, ok, status == "match"
+    if expect == "ambiguous":
+        wanted = set(row.get("ids") or [])
+        offered = status != "none" and wanted <= set(ids)
+        return status == "ambiguous" and offered, offered, status == "match"
+    right = row["id"]
+    offered = status != "none" and right in ids
+    first = status == "match" and ids[:1] == [right]
+    if expect == "match_or_ambiguous":
+        return first or (status == "ambiguous" and offered), offered, status == "match" and not first
+    return first, offered, status == "match" and not first
+
+
+def evaluate(rows: list[dict], answer: Callable[[str], Answer]) -> tuple[dict[str, Tally], list[int], list]:
+    for row in rows:  # warm-up: caches, branch predictors, lazily built tables
+        answer(row["q"])
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    times: list[int] = []
+    misses = []
+    for row in rows:
+        t0 = time.perf_counter_ns()
+        status, ids = answer(row["q"])
+        times.append(time.perf_counter_ns() - t0)
+        strict, offered, wrong = judge(row, status, ids)
+        for key in (row.get("kind", "?"), "ALL"):
+            t = tallies[key]
+            t.n += 1
+            t.strict += strict
+            t.offered += offered
+            t.wrong += wrong
+        if not strict:
+            misses.append((row, status, ids[:4]))
+    return tallies, times, misses
+
+
+def pct(a: int, n: int) -> str:
+    return f"{100 * a / n:6.1f}%" if n else "     -"
+
+
+def quantile(values: list[int], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000
+
+
+def report(title: str, results: dict[str, tuple[dict[str, Tally], list[int], list]], show_misses: int) -> None:
+    print(f"\n== {title}")
+    names = list(results)
+    header = f"{'category':16}{'n':>5}" + "".join(f" | {n[:23]:^23}" for n in names)
+    print(header)
+    print(f"{'':21}" + "".join(f" | {'strict':>7}{'offered':>8}{'wrong':>8}" for _ in names))
+    categories = sorted({c for tallies, _, _ in results.values() for c in tallies}, key=lambda c: (c == "ALL", c))
+    for cat in categories:
+        first = results[names[0]][0][cat]
+        line = f"{cat:16}{first.n:>5}"
+        for name in names:
+            t = results[name][0][cat]
+            line += f" | {pct(t.strict, t.n):>7}{pct(t.offered, t.n):>8}{pct(t.wrong, t.n):>8}"
+        print(line)
+    for name in names:
+        times = results[name][1]
+        print(f"latency {name}: median {statistics.median(times) / 1000:.0f} µs, "
+              f"p99 {quantile(times, 0.99):.0f} µs, max {max(times) / 1000:.0f} µs")
+    if show_misses:
+        misses = results[names[0]][2]
+        print(f"not strictly right ({names[0]}): {len(misses)}")
+        for row, status, ids in misses[:show_misses]:
+            want = row.get("id") or row.get("ids")
+            print(f"  [{row.get('kind')}] {row['q']!r}: expect {row['expect']} {want} -> {status} {ids}")
+
+
+# ------------------------------------------------------------------------------------------- resolvers
+
+
+def resolver_answer(index: PlaceIndex) -> Callable[[str], Answer]:
+    def answer(q: str) -> Answer:
+        res = index.resolve(q)
+        return res.status, [c.place.id for c in res.candidates]
+    return answer
+
+
+def naive_answer(gz: Gazetteer) -> Callable[[str], Answer]:
+    """rapidfuzz WRatio over all raw names (Gemeinden and Kreise), no processor; the top-1 is the answer
+    when it scores at least 80, otherwise no answer."""
+    places = list(gz.gemeinden.values()) + list(gz.kreise.values())
+    choices = [p.official_name for p in places]
+
+    def answer(q: str) -> Answer:
+        best = process.extract(q, choices, scorer=fuzz.WRatio, limit=1)
+        if not best or best[0][1] < 80:
+            return "none", []
+        return "match", [places[best[0][2]].id]
+    return answer
+
+
+# ------------------------------------------------------------------------------------------- held-out set
+
+_QWERTZ = ["1234567890ß", "qwertzuiopü", "asdfghjklöä", "yxcvbnm"]
+_POS = {c: (r, i) for r, row in enumerate(_QWERTZ) for i, c in enumerate(row)}
+
+
+def _neighbours(c: str) -> list[str]:
+    if c.lower() not in _POS:
+        return []
+    r, i = _POS[c.lower()]
+    out = []
+    for dr, di in ((0, -1), (0, 1), (-1, 0), (-1, 1), (1, -1), (1, 0)):
+        rr, ii = r + dr, i + di
+        if 1 <= rr < len(_QWERTZ) and 0 <= ii < len(_QWERTZ[rr]):
+            out.append(_QWERTZ[rr][ii])
+    return out
+
+
+def _typo(rng: random.Random, text: str) -> str:
+    letters = [i for i, c in enumerate(text) if c.isalpha()]
+    i = rng.choice(letters)
+    op = rng.choice(("sub", "swap", "del", "ins"))
+    if op == "swap" and i + 1 < len(text) and text[i + 1].isalpha() and text[i] != text[i + 1]:
+        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+    if op == "del":
+        return text[:i] + text[i + 1:]
+    near = _neighbours(text[i]) or [text[i]]
+    if op == "ins":
+        return text[:i + 1] + rng.choice(near) + text[i + 1:]
+    return text[:i] + rng.choice(near) + text[i + 1:]
+
+
+def _plain(text: str, style: str = "ae") -> str:
+    """Independent folding for the generator: lower case, umlauts, no marks, words only."""
+    table = {"ä": "ae", "ö": "oe", "ü": "ue"} if style == "ae" else {"ä": "a", "ö": "o", "ü": "u"}
+    text = text.lower().replace("ß", "ss")
+    text = "".join(table.get(c, c) for c in text)
+    text = unicodedata.normalize("NFKD", text.replace("ł", "l"))
+    return " ".join(re.findall(r"[a-z0-9]+", "".join(c for c in text if not unicodedata.combining(c))))
+
+
+def _head(text: str) -> str:
+    """The part of a name before its qualifier ("Halle (Saale)" -> "Halle")."""
+    text = re.split(r"[(/]", text)[0]
+    return re.split(r" (?:an der|am|an|im|in|bei|ob|vor der|a\.|b\.|i\.|v\.|o\.)(?: |\.|$)", text)[0].strip(" .")
+
+
+_TEMPLATES = [
+    "Wer ist mein Ansprechpartner in {}?", "Kontakt {}", "who is my contact in {}", "Ich wohne in {}.",
+    "Gibt es Hilfe in {}?", "Bildung in {}", "Unterkunft {}", "Arbeit in {} gesucht",
+    "I volunteer in {}, who can help?", "Ansprechpartnerin in {} bitte", "Hallo, ich bin aus {}",
+    "education in {}", "Wen kann ich in {} erreichen?",
+]
+_NOT_PLACES = [
+    "Prag", "Warschau", "Madrid", "Brüssel", "Kopenhagen", "Damaskus", "Aleppo", "Kiew", "Moskau",
+    "Teheran", "Bagdad", "Ankara", "Lissabon", "Athen", "Budapest", "Stockholm", "Oslo", "Dublin",
+    "Mailand", "Barcelona", "Guten Morgen", "Wie spät ist es?", "Ich brauche Hilfe", "Thank you very much",
+    "ok danke", "Hallo zusammen", "Was kannst du?", "help", "Tschüss", "Können Sie mir helfen?",
+    "👍", "...", "qwertzuiop", "jjjjj", "Bitte um Rückruf", "Hi there", "Servus!", "Moin moin",
+]
+
+
+def generate_heldout(gz: Gazetteer, seed: int, per_category: int) -> list[dict]:
+    rng = random.Random(seed)
+    gems = sorted(gz.gemeinden.values(), key=lambda p: p.id)
+    by_key: dict[str, set[str]] = defaultdict(set)
+    by_head: dict[str, set[str]] = defaultdict(set)
+    for g in gems:
+        for style in ("ae", "a"):
+            by_key[_plain(g.name, style)].add(g.id)
+            by_head[_plain(_head(g.name), style)].add(g.id)
+    folded = [_plain(g.name) for g in gems]
+    rows: list[dict] = []
+
+    def expectation(text: str, gid: str, kind: str, edits: int = 0) -> dict | None:
+        key = _plain(text)
+        same = by_key.get(key, set()) | by_key.get(_plain(text, "a"), set())
+        if edits == 0:
+            if len(same) > 1:
+                return {"q": text, "expect": "ambiguous", "ids": sorted(same), "kind": kind}
+            if by_head.get(key, set()) - {gid}:
+                return {"q": text, "expect": "match_or_ambiguous", "id": gid, "kind": kind}
+            return {"q": text, "expect": "match", "id": gid, "kind": kind}
+        if key in by_key:
+            return None  # the typo wrote another real name
+        near = process.extract(key, folded, scorer=OSA.distance, score_cutoff=edits, limit=20)
+        others = {gems[i].id for _, _, i in near} - {gid}
+        dupes = by_key.get(_plain(gz.gemeinden[gid].name), set()) - {gid}
+        if others - dupes:
+            return {"q": text, "expect": "match_or_ambiguous", "id": gid, "kind": kind}
+        if dupes:
+            return {"q": text, "expect": "ambiguous", "ids": sorted(dupes | {gid}), "kind": kind}
+        return {"q": text, "expect": "match", "id": gid, "kind": kind}
+
+    def sample(pred: Callable[[Place], bool]) -> Place:
+        while True:
+            g = rng.choice(gems)
+            if pred(g):
+                return g
+
+    def add(row: dict | None) -> None:
+        if row is not None:
+            rows.append(row)
+
+    for _ in range(per_category):
+        g = sample(lambda p: True)
+        add(expectation(g.name, g.id, "exact"))
+        g = sample(lambda p: len(p.name) >= 5)
+        translit = "".join({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}.get(c, c) for c in g.name.lower())
+        add({**expectation(g.name, g.id, "lower_translit"), "q": translit})
+        g = sample(lambda p: any(c in p.name for c in "äöüÄÖÜ"))
+        dropped = "".join({"ä": "a", "ö": "o", "ü": "u", "Ä": "A", "Ö": "O", "Ü": "U"}.get(c, c) for c in g.name)
+        add({**expectation(g.name, g.id, "umlaut_dropped"), "q": dropped})
+        g = sample(lambda p: len(p.name) >= 6)
+        add(expectation(_typo(rng, g.name), g.id, "typo1", 1))
+        g = sample(lambda p: len(p.name) >= 9)
+        add(expectation(_typo(rng, _typo(rng, g.name)), g.id, "typo2", 2))
+        g = sample(lambda p: True)
+        name = _typo(rng, g.name) if len(g.name) >= 8 and rng.random() < 0.3 else g.name
+        row = expectation(name, g.id, "sentence", 0 if name == g.name else 1)
+        if row:
+            add({**row, "q": rng.choice(_TEMPLATES).format(name)})
+
+    landkreise = [k for k in sorted(gz.kreise.values(), key=lambda p: p.id)
+                  if gz.kreis_kinds.get(k.id) == "Landkreis"]
+    for _ in range(per_category):
+        k = rng.choice(landkreise)
+        core = re.sub(r"^(Landkreis|Kreis|Region|Städteregion|Regionalverband) ", "", k.name)
+        if "kreis" in core.lower():
+            form = rng.choice([core, core.replace("-", " "), core.lower()])
+        else:
+            form = rng.choice(["Landkreis {}", "LK {}", "Lkr. {}", "Kreis {}", "landkreis {}"]).format(core)
+        if rng.random() < 0.25:
+            form = _typo(rng, form)
+        rows.append({"q": form, "expect": "match", "id": k.id, "kind": "kreis"})
+
+    codes: dict[str, list[str]] = defaultdict(list)
+    for g in gems:
+        for c in g.postal_codes:
+            codes[c].append(g.id)
+    code_list = sorted(codes)
+    for _ in range(per_category):
+        c = rng.choice(code_list)
+        q = rng.choice(["{}", "PLZ {}", "Ansprechpartner für PLZ {}", "Ich wohne in {}"]).format(c)
+        if len(codes[c]) == 1:
+            rows.append({"q": q, "expect": "match", "id": codes[c][0], "kind": "plz"})
+        else:
+            rows.append({"q": q, "expect": "ambiguous", "ids": sorted(codes[c]), "kind": "plz"})
+
+    ortsteile = sorted(gz.ortsteile)
+    for _ in range(per_category):
+        name, _code, ags = rng.choice(ortsteile)
+        if _plain(name) in by_key or _plain(_head(name)) in by_head and by_head[_plain(_head(name))] - {ags}:
+            continue  # the name of an Ortsteil that is also a Gemeinde means the Gemeinde
+        rows.append({"q": name, "expect": "match", "id": ags, "kind": "ortsteil"})
+
+    for text in _NOT_PLACES:
+        if _plain(text) not in by_key and _plain(text) not in by_head:
+            rows.append({"q": text, "expect": "none", "kind": "none"})
+    for _ in range(per_category // 4):
+        junk = "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(rng.randint(4, 9)))
+        rows.append({"q": junk, "expect": "none", "kind": "none"})
+    return rows
+
+
+# ------------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", type=Path, help="JSONL file with queries and expected answers")
+    parser.add_argument("--seed", type=int, default=7, help="seed for the generated held-out set")
+    parser.add_argument("--heldout", type=int, default=120, help="generated queries per category (0: none)")
+    parser.add_argument("--write-heldout", type=Path, help="also write the generated set to this file")
+    parser.add_argument("--misses", type=int, default=25, help="list this many queries not strictly right")
+    args = parser.parse_args(argv)
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+    t0 = time.perf_counter()
+    gz = Gazetteer.load()
+    t1 = time.perf_counter()
+    index = PlaceIndex(gz)
+    t2 = time.perf_counter()
+    print(f"gazetteer load {1000 * (t1 - t0):.0f} ms, index build {1000 * (t2 - t1):.0f} ms")
+
+    with open(args.path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    ours, naive = resolver_answer(index), naive_answer(gz)
+    report(f"{args.path.name} ({len(rows)} queries)",
+           {"resolver": evaluate(rows, ours), "naive WRatio": evaluate(rows, naive)}, args.misses)
+
+    if args.heldout:
+        held = generate_heldout(gz, args.seed, args.heldout)
+        if args.write_heldout:
+            with open(args.write_heldout, "w", encoding="utf-8") as fh:
+                for row in held:
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        report(f"generated held-out set (seed {args.seed}, {len(held)} queries)",
+               {"resolver": evaluate(held, ours), "naive WRatio": evaluate(held, naive)}, args.misses)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
