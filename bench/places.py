@@ -1,6 +1,6 @@
 """Accuracy and speed of the place resolver, next to a naive fuzzy lookup, on a JSONL query file.
 
-    python bench/places.py PATH_TO_JSONL [--seed 7] [--heldout 1200] [--write-heldout FILE]
+    python bench/places.py PATH_TO_JSONL [--seed 7] [--heldout 120] [--repeat 3] [--write-heldout FILE]
 
 Each line of the file is {"q": ..., "expect": "match"|"ambiguous"|"none"|"match_or_ambiguous",
 "id": ... or "ids": [...], "kind": category}.  Besides the given file the script generates a second,
@@ -13,7 +13,10 @@ Figures per category and overall:
            offering every expected id; for "none" rows no answer; for "match_or_ambiguous" either.
   offered  the right place is among the offered choices (for "none" rows: no answer given).
   wrong    confident wrong answers: a match with a wrong id, or a match where none/ambiguous was expected.
-Latency is measured warm, per query, with time.perf_counter_ns on one core.
+The naive approach for comparison: rapidfuzz process.extract with WRatio over all raw names, the top-1 taken
+as the answer (names tied at the top score make it a question).
+Latency is measured warm, per query, with time.perf_counter_ns on one core, as the fastest of --repeat
+runs (default 3) so that other processes on a shared machine do not count as resolver time.
 """
 
 from __future__ import annotations
@@ -68,16 +71,21 @@ def judge(row: dict, status: str, ids: list[str]) -> tuple[bool, bool, bool]:
     return first, offered, status == "match" and not first
 
 
-def evaluate(rows: list[dict], answer: Callable[[str], Answer]) -> tuple[dict[str, Tally], list[int], list]:
+def evaluate(rows: list[dict], answer: Callable[[str], Answer], repeat: int = 1
+             ) -> tuple[dict[str, Tally], list[int], list]:
     for row in rows:  # warm-up: caches, branch predictors, lazily built tables
         answer(row["q"])
     tallies: dict[str, Tally] = defaultdict(Tally)
     times: list[int] = []
     misses = []
     for row in rows:
-        t0 = time.perf_counter_ns()
-        status, ids = answer(row["q"])
-        times.append(time.perf_counter_ns() - t0)
+        best = None
+        for _ in range(repeat):  # the fastest of several runs: other processes share the core
+            t0 = time.perf_counter_ns()
+            status, ids = answer(row["q"])
+            elapsed = time.perf_counter_ns() - t0
+            best = elapsed if best is None else min(best, elapsed)
+        times.append(best)
         strict, offered, wrong = judge(row, status, ids)
         for key in (row.get("kind", "?"), "ALL"):
             t = tallies[key]
@@ -116,7 +124,7 @@ def report(title: str, results: dict[str, tuple[dict[str, Tally], list[int], lis
     for name in names:
         times = results[name][1]
         print(f"latency {name}: median {statistics.median(times) / 1000:.0f} µs, "
-              f"p99 {quantile(times, 0.99):.0f} µs, max {max(times) / 1000:.0f} µs")
+              f"p99 {quantile(times, 0.99):.0f} µs, max {max(times) / 1000:.0f} µs per query")
     if show_misses:
         misses = results[names[0]][2]
         print(f"not strictly right ({names[0]}): {len(misses)}")
@@ -136,16 +144,17 @@ def resolver_answer(index: PlaceIndex) -> Callable[[str], Answer]:
 
 
 def naive_answer(gz: Gazetteer) -> Callable[[str], Answer]:
-    """rapidfuzz WRatio over all raw names (Gemeinden and Kreise), no processor; the top-1 is the answer
-    when it scores at least 80, otherwise no answer."""
+    """rapidfuzz ``process.extract`` with WRatio over all raw names (Gemeinden and Kreise, no processor):
+    the top-1 is the answer; names sharing the top score make it a question among them."""
     places = list(gz.gemeinden.values()) + list(gz.kreise.values())
     choices = [p.official_name for p in places]
 
     def answer(q: str) -> Answer:
-        best = process.extract(q, choices, scorer=fuzz.WRatio, limit=1)
-        if not best or best[0][1] < 80:
+        best = process.extract(q, choices, scorer=fuzz.WRatio, limit=10)
+        if not best or best[0][1] == 0:
             return "none", []
-        return "match", [places[best[0][2]].id]
+        tied = [places[pos].id for _, score, pos in best if score == best[0][1]]
+        return ("match" if len(tied) == 1 else "ambiguous"), tied
     return answer
 
 
@@ -193,7 +202,7 @@ def _plain(text: str, style: str = "ae") -> str:
 def _head(text: str) -> str:
     """The part of a name before its qualifier ("Halle (Saale)" -> "Halle")."""
     text = re.split(r"[(/]", text)[0]
-    return re.split(r" (?:an der|am|an|im|in|bei|ob|vor der|a\.|b\.|i\.|v\.|o\.)(?: |\.|$)", text)[0].strip(" .")
+    return re.split(r" (?:(?:an der|am|an|im|in|bei|ob|vor der|unter)(?= |$)|[abivou]\.)", text)[0].strip(" .")
 
 
 _TEMPLATES = [
@@ -208,6 +217,17 @@ _NOT_PLACES = [
     "Mailand", "Barcelona", "Guten Morgen", "Wie spät ist es?", "Ich brauche Hilfe", "Thank you very much",
     "ok danke", "Hallo zusammen", "Was kannst du?", "help", "Tschüss", "Können Sie mir helfen?",
     "👍", "...", "qwertzuiop", "jjjjj", "Bitte um Rückruf", "Hi there", "Servus!", "Moin moin",
+    "Ich habe eine Frage zur Fahrtkostenabrechnung", "Wann ist das nächste Treffen?",
+    "Können wir den Termin verschieben?", "Meine Tochter braucht einen Kitaplatz",
+    "Der Deutschkurs fällt heute aus", "Wo finde ich die Formulare?", "Brauche einen Dolmetscher für Arabisch",
+    "Wir haben ein Fahrrad gespendet bekommen", "Öffnungszeiten der Kleiderkammer", "Spendenquittung bitte",
+    "Wie melde ich mich an?", "Mein Handy ist kaputt", "Nachhilfe in Mathematik gesucht",
+    "Familie mit drei Kindern sucht Wohnung", "Schwimmkurs für Frauen", "Ausflug am Samstag",
+    "Lebensmittelausgabe der Tafel", "Begegnungscafé am Mittwoch", "Patenschaft übernehmen",
+    "Dolmetscherin für Farsi", "Arzttermin begleiten", "Who organises the language café?",
+    "Is there a bike repair workshop?", "I need a translator for Tigrinya", "Where can I donate clothes?",
+    "Homework help for kids", "Ich möchte mich ehrenamtlich engagieren",
+    "Wie funktioniert die Anmeldung beim Bürgeramt?", "Formular für Kindergeld", "Gibt es einen Fahrdienst?",
 ]
 
 
@@ -224,6 +244,7 @@ def generate_heldout(gz: Gazetteer, seed: int, per_category: int) -> list[dict]:
     rows: list[dict] = []
 
     def expectation(text: str, gid: str, kind: str, edits: int = 0) -> dict | None:
+        """What a careful reader would accept for ``text`` written for Gemeinde ``gid``."""
         key = _plain(text)
         same = by_key.get(key, set()) | by_key.get(_plain(text, "a"), set())
         if edits == 0:
@@ -232,15 +253,19 @@ def generate_heldout(gz: Gazetteer, seed: int, per_category: int) -> list[dict]:
             if by_head.get(key, set()) - {gid}:
                 return {"q": text, "expect": "match_or_ambiguous", "id": gid, "kind": kind}
             return {"q": text, "expect": "match", "id": gid, "kind": kind}
-        if key in by_key:
+        if same:
             return None  # the typo wrote another real name
-        near = process.extract(key, folded, scorer=OSA.distance, score_cutoff=edits, limit=20)
-        others = {gems[i].id for _, _, i in near} - {gid}
-        dupes = by_key.get(_plain(gz.gemeinden[gid].name), set()) - {gid}
-        if others - dupes:
+        near = process.extract(key, folded, scorer=OSA.distance, score_cutoff=edits + 1, limit=40)
+        own = OSA.distance(key, _plain(gz.gemeinden[gid].name))
+        dupes = by_key.get(_plain(gz.gemeinden[gid].name), set())
+        closer = {gems[i].id for _, d, i in near if d < own} - dupes
+        tied = {gems[i].id for _, d, i in near if d == own} - dupes
+        if closer:
+            return None  # the typo is nearer to another name than to its own
+        if tied:
             return {"q": text, "expect": "match_or_ambiguous", "id": gid, "kind": kind}
-        if dupes:
-            return {"q": text, "expect": "ambiguous", "ids": sorted(dupes | {gid}), "kind": kind}
+        if len(dupes) > 1:
+            return {"q": text, "expect": "ambiguous", "ids": sorted(dupes), "kind": kind}
         return {"q": text, "expect": "match", "id": gid, "kind": kind}
 
     def sample(pred: Callable[[Place], bool]) -> Place:
@@ -258,10 +283,10 @@ def generate_heldout(gz: Gazetteer, seed: int, per_category: int) -> list[dict]:
         add(expectation(g.name, g.id, "exact"))
         g = sample(lambda p: len(p.name) >= 5)
         translit = "".join({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}.get(c, c) for c in g.name.lower())
-        add({**expectation(g.name, g.id, "lower_translit"), "q": translit})
+        add(expectation(translit, g.id, "lower_translit"))
         g = sample(lambda p: any(c in p.name for c in "äöüÄÖÜ"))
         dropped = "".join({"ä": "a", "ö": "o", "ü": "u", "Ä": "A", "Ö": "O", "Ü": "U"}.get(c, c) for c in g.name)
-        add({**expectation(g.name, g.id, "umlaut_dropped"), "q": dropped})
+        add(expectation(dropped, g.id, "umlaut_dropped"))
         g = sample(lambda p: len(p.name) >= 6)
         add(expectation(_typo(rng, g.name), g.id, "typo1", 1))
         g = sample(lambda p: len(p.name) >= 9)
@@ -277,12 +302,15 @@ def generate_heldout(gz: Gazetteer, seed: int, per_category: int) -> list[dict]:
     for _ in range(per_category):
         k = rng.choice(landkreise)
         core = re.sub(r"^(Landkreis|Kreis|Region|Städteregion|Regionalverband) ", "", k.name)
+        misspelt = rng.random() < 0.25
         if "kreis" in core.lower():
             form = rng.choice([core, core.replace("-", " "), core.lower()])
-        else:
-            form = rng.choice(["Landkreis {}", "LK {}", "Lkr. {}", "Kreis {}", "landkreis {}"]).format(core)
-        if rng.random() < 0.25:
-            form = _typo(rng, form)
+            form = _typo(rng, form) if misspelt else form
+        else:  # typos in the name or in a written-out "Kreis", not in "LK"
+            pattern = rng.choice(["Landkreis {}", "LK {}", "Lkr. {}", "Kreis {}", "landkreis {}"])
+            form = pattern.format(_typo(rng, core) if misspelt else core)
+            if misspelt and pattern.startswith(("Kreis", "Landkreis")) and rng.random() < 0.5:
+                form = _typo(rng, pattern.split(" ")[0]) + " " + core
         rows.append({"q": form, "expect": "match", "id": k.id, "kind": "kreis"})
 
     codes: dict[str, list[str]] = defaultdict(list)
@@ -295,7 +323,7 @@ def generate_heldout(gz: Gazetteer, seed: int, per_category: int) -> list[dict]:
         q = rng.choice(["{}", "PLZ {}", "Ansprechpartner für PLZ {}", "Ich wohne in {}"]).format(c)
         if len(codes[c]) == 1:
             rows.append({"q": q, "expect": "match", "id": codes[c][0], "kind": "plz"})
-        else:
+        elif len(codes[c]) <= 10:  # at most ten choices are offered
             rows.append({"q": q, "expect": "ambiguous", "ids": sorted(codes[c]), "kind": "plz"})
 
     ortsteile = sorted(gz.ortsteile)
@@ -324,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout", type=int, default=120, help="generated queries per category (0: none)")
     parser.add_argument("--write-heldout", type=Path, help="also write the generated set to this file")
     parser.add_argument("--misses", type=int, default=25, help="list this many queries not strictly right")
+    parser.add_argument("--repeat", type=int, default=3, help="time each query this many times, keep the fastest")
     args = parser.parse_args(argv)
 
     if hasattr(os, "sched_setaffinity"):
@@ -340,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = [json.loads(line) for line in fh if line.strip()]
     ours, naive = resolver_answer(index), naive_answer(gz)
     report(f"{args.path.name} ({len(rows)} queries)",
-           {"resolver": evaluate(rows, ours), "naive WRatio": evaluate(rows, naive)}, args.misses)
+           {"resolver": evaluate(rows, ours, args.repeat), "naive WRatio": evaluate(rows, naive, args.repeat)},
+           args.misses)
 
     if args.heldout:
         held = generate_heldout(gz, args.seed, args.heldout)
@@ -349,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
                 for row in held:
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         report(f"generated held-out set (seed {args.seed}, {len(held)} queries)",
-               {"resolver": evaluate(held, ours), "naive WRatio": evaluate(held, naive)}, args.misses)
+               {"resolver": evaluate(held, ours, args.repeat), "naive WRatio": evaluate(held, naive, args.repeat)},
+               args.misses)
     return 0
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, dialogs, users
+from bot import buttons, dialogs, ratelimit, users
 from bot.config import Config
 from bot.context import ButtonSpec, Context, Text, enqueue_for, render_for
 from bot.i18n import Translator
@@ -71,6 +71,9 @@ class App:
     async def handle(self, event: Event) -> list[Reply]:
         """Handle one event in one transaction; the replies are for the chat the event came from."""
         kind = "button" if isinstance(event, ButtonPress) else "message"
+        limited = ratelimit.check(self, event)
+        if limited is not None:
+            return limited
         self.metrics.handled(event.platform, kind)
         async with self.db.session() as session:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from bot.storage.models import ButtonToken, ChoiceMenu, User
 from bot.timeutil import now
 from bot.tokens import new_token
 
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,32}")
 DEFAULT_TTL = timedelta(days=14)
 MENU_TTL = timedelta(days=2)
 
@@ -56,7 +58,8 @@ async def create(
 
 
 async def resolve(session: AsyncSession, token: str, user: User) -> Resolved:
-    if not token or len(token) > 32:
+    if not TOKEN.fullmatch(token or ""):
+        # Anything outside the token alphabet is forged; PostgreSQL would even refuse some of it (NUL).
         return Resolved(Lookup.UNKNOWN)
     row = await session.get(ButtonToken, token)
     if row is None:

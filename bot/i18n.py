@@ -29,7 +29,7 @@ def N_(message: str) -> str:
 @cache
 def translations(language: str) -> gettext.NullTranslations:
     result: gettext.NullTranslations | None = None
-    for po in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
+    for po in catalog_files(language):
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=language)
         buf = BytesIO()
@@ -43,10 +43,32 @@ def translations(language: str) -> gettext.NullTranslations:
     return result or gettext.NullTranslations()
 
 
+def catalog_files(language: str) -> list[Path]:
+    """The core catalog first, then the features' catalogs in name order."""
+    files = sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+    return sorted(files, key=lambda p: (p.stem != DOMAIN, p.name))
+
+
+def catalog_conflicts(language: str) -> list[tuple[str, str, str]]:
+    """Texts translated differently in two catalogs (the first catalog would silently win)."""
+    seen: dict[str, tuple[str, object]] = {}
+    conflicts = []
+    for po in catalog_files(language):
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale=language):
+                if not message.id or not message.string:
+                    continue
+                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                if key in seen and seen[key][1] != message.string:
+                    conflicts.append((key, seen[key][0], po.name))
+                seen.setdefault(key, (po.name, message.string))
+    return conflicts
+
+
 def catalog_messages(language: str) -> dict[str, str | tuple]:
     """Every translated message of a language (for the completeness check)."""
     found: dict[str, str | tuple] = {}
-    for po in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
+    for po in catalog_files(language):
         with po.open("rb") as fh:
             for message in read_po(fh, locale=language):
                 if message.id and message.string and not message.fuzzy:

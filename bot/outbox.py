@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
@@ -29,6 +31,29 @@ log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 MAX_ATTEMPTS = 12
 LEASE = timedelta(minutes=2)
+QUIET_HOURS = "outbox.quiet_hours"
+"""Key in `app.services` of the `QuietHours` policy that holds back rows queued with `quiet_hours=True`."""
+
+
+class QuietHours(Protocol):
+    """Decides, when rows are due, which of them must wait for the end of their recipient's quiet hours."""
+
+    async def hold(self, session: AsyncSession, rows: list[Delivery], at: datetime) -> dict[int, datetime | None]:
+        """Row id -> when to try again (after `at`), or None to drop the row; rows not named go out now."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One row for `enqueue_many`."""
+
+    platform: str
+    chat_id: str
+    reply: Reply
+    user_id: int | None = None
+    kind: str = "message"
+    not_before: datetime | None = None
+    quiet_hours: bool = False
 
 
 async def enqueue(
@@ -63,36 +88,94 @@ async def enqueue(
     return row
 
 
+async def enqueue_many(session: AsyncSession, items: Sequence[Outgoing]) -> list[int]:
+    """Queue many rows in few statements (an announcement to thousands); returns their ids in the given order.
+
+    One multi-row INSERT instead of thousands of ORM objects keeps the transaction that causes the messages
+    short, so the rows still appear together with that change or not at all.
+    """
+    if not items:
+        return []
+    t = now()
+    params = [
+        {
+            "platform": item.platform,
+            "chat_id": item.chat_id,
+            "user_id": item.user_id,
+            "kind": item.kind,
+            "payload": item.reply.to_payload(),
+            "dedupe_key": None,
+            "respect_quiet_hours": item.quiet_hours,
+            "status": PENDING,
+            "attempts": 0,
+            "not_before": item.not_before or t,
+            "created_at": t,
+        }
+        for item in items
+    ]
+    keys = [(item.platform, item.chat_id) for item in items]
+    if len(set(keys)) < len(keys):
+        result = await session.execute(insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True), params)
+        return list(result.scalars())
+    # One row per chat: the ids are matched by chat, which lets the database take the rows in large batches
+    # (asking for them in the given order makes SQLAlchemy insert one row per statement on SQLite).
+    result = await session.execute(insert(Delivery).returning(Delivery.id, Delivery.platform, Delivery.chat_id), params)
+    found = {(platform, chat_id): delivery_id for delivery_id, platform, chat_id in result}
+    return [found[key] for key in keys]
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 2 ** min(attempts, 12)) * (0.75 + random.random() / 2))
 
 
 async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Delivery]:
-    """Take up to `limit` due rows for `platform` under a lease, so a crashed worker's rows come back."""
+    """Take up to `limit` due rows for `platform` under a lease, so a crashed worker's rows come back.
+
+    Rows that must wait for their recipient's quiet hours get a later `not_before` instead (or are dropped when
+    the policy says so) in the same transaction, and the next due rows are looked at in their place.
+    """
+    policy: QuietHours | None = app.services.get(QUIET_HOURS)
     async with app.db.session() as session:
-        t = now()
-        due = (
-            select(Delivery)
-            .where(
-                Delivery.platform == platform,
-                or_(
-                    Delivery.status == PENDING,
-                    (Delivery.status == SENDING) & (Delivery.locked_until < t),
-                ),
-                Delivery.not_before <= t,
-            )
-            .order_by(Delivery.not_before, Delivery.id)
-            .limit(limit)
+        while True:
+            t = now()
+            rows = await _due(app, session, platform, limit, t)
+            quiet = [r for r in rows if r.respect_quiet_hours and r.status == PENDING]
+            held = await policy.hold(session, quiet, t) if policy is not None and quiet else {}
+            taken = []
+            for row in rows:
+                if row.id in held and (held[row.id] is None or held[row.id] > t):
+                    until = held[row.id]
+                    if until is None:
+                        row.status, row.last_error = CANCELLED, "dropped in quiet hours"
+                    else:
+                        row.not_before = until
+                    continue
+                row.status = SENDING
+                row.locked_until = t + LEASE
+                row.attempts += 1
+                taken.append(row)
+            await session.commit()
+            if taken or len(rows) < limit:
+                return taken
+
+
+async def _due(app: App, session: AsyncSession, platform: str, limit: int, t: datetime) -> list[Delivery]:
+    due = (
+        select(Delivery)
+        .where(
+            Delivery.platform == platform,
+            or_(
+                Delivery.status == PENDING,
+                (Delivery.status == SENDING) & (Delivery.locked_until < t),
+            ),
+            Delivery.not_before <= t,
         )
-        if not app.db.is_sqlite:
-            due = due.with_for_update(skip_locked=True)
-        rows = list(await session.scalars(due))
-        for row in rows:
-            row.status = SENDING
-            row.locked_until = t + LEASE
-            row.attempts += 1
-        await session.commit()
-        return rows
+        .order_by(Delivery.not_before, Delivery.id)
+        .limit(limit)
+    )
+    if not app.db.is_sqlite:
+        due = due.with_for_update(skip_locked=True)
+    return list(await session.scalars(due))
 
 
 async def mark_sent(app: App, delivery_id: int, message_id: str) -> None:
@@ -151,6 +234,8 @@ class DeliveryWorker:
     async def run(self) -> None:
         adapter = self.app.adapters[self.platform]
         interval = 1.0 / max(adapter.rate_per_second, 0.001)
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
         while not self._stopping:
             rows = await claim(self.app, self.platform, self.batch, self.worker_id)
             if not rows:
@@ -161,15 +246,17 @@ class DeliveryWorker:
                     pass
                 continue
             for index, row in enumerate(rows):
+                wait = next_at - loop.time()
+                if wait > 0 and not self._stopping:
+                    await asyncio.sleep(wait)
                 if self._stopping:
                     # Rows not yet sent go back to pending at once instead of waiting for their lease.
                     await self._release(rows[index:])
                     return
-                started = asyncio.get_running_loop().time()
+                # Paced by a schedule rather than a pause after each send: a slow send or the next claim is made
+                # up by the following send, but never by more than one interval, so sends do not bunch up.
+                next_at = max(next_at, loop.time() - interval) + interval
                 await self.deliver(row)
-                elapsed = asyncio.get_running_loop().time() - started
-                if elapsed < interval:
-                    await asyncio.sleep(interval - elapsed)
 
     async def _release(self, rows: list[Delivery]) -> None:
         async with self.app.db.session() as session:

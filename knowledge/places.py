@@ -8,11 +8,12 @@ wrong contact costs more than one question back.
 Resolution runs from cheap and certain to expensive and doubtful:
 
 1. postal codes (a code covering several Gemeinden is a question, not an answer);
-2. an exact lookup of the whole message, of district phrases ("LK Esslingen") and of every word span of a
-   sentence, against names normalised once at index build (umlaut spellings, "St."/"Sankt", "a.M.");
-3. for the leftover words, an optimal-string-alignment distance over all names of similar length
-   (rapidfuzz), accepted when within 1 edit for 5-7 characters and 2 for longer names and at least one edit
-   closer than any other place.
+2. exact lookups of the whole message, of district phrases ("LK Esslingen") and of every word span of a
+   sentence, against names normalised once at index build (both umlaut spellings, "St."/"Sankt", "a.M.",
+   the name without its qualifier, Ortsteile); the longest span wins;
+3. for the words left over, the Damerau-Levenshtein distance to all names of similar length (rapidfuzz),
+   accepted within 1 edit for 5-7 characters, 2 for 8-14 and 3 for longer names, and only when no other
+   place is as close; a tie is a question.
 
 Data: ``knowledge/gazetteer`` (see its README for sources and licences).
 """
@@ -30,7 +31,7 @@ from functools import cache
 from pathlib import Path
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, DamerauLevenshtein
 
 from knowledge import normalize as nz
 
@@ -47,7 +48,7 @@ class Place:
     land_id: str
     lat: float | None
     lon: float | None
-    postal_codes: tuple[str, ...]
+    postal_codes: tuple[str, ...]  # a Kreis has those of its Gemeinden, a Land none
     # Names of the parents, kept on the place so that a label needs no lookup.
     kreis_name: str | None = field(default=None, repr=False, compare=False)
     land_name: str = field(default="", repr=False, compare=False)
@@ -219,12 +220,13 @@ def distance_km(a: Place, b: Place) -> float | None:
 
 # --------------------------------------------------------------------------------------------- index
 
-# Alias tiers.  Full names and their short forms compete with each other ("Esslingen" is both the village
-# Eßlingen and short for Esslingen am Neckar, so it is a question); Ortsteile count only when no Gemeinde
-# name fits, and weak aliases (a part of a hyphenated name, a Kreis name without "Kreis") come last.
+# Alias tiers.  A full name beats a short form ("Friedberg" is Friedberg in Bavaria, not Friedberg (Hessen)),
+# except when only the short form is written exactly as typed ("Esslingen" is short for Esslingen am Neckar
+# but only a folded spelling of Eßlingen: ask).  Ortsteile count only when no Gemeinde name fits, weak
+# aliases (part of a hyphenated name, a Kreis name without "Kreis") last.
 NAME, SHORT, ORTSTEIL, WEAK = 1, 2, 3, 4
 _SCORE_PENALTY = {NAME: 0.0, SHORT: 2.0, ORTSTEIL: 4.0, WEAK: 8.0}
-_RANK_PENALTY = {NAME: 0.0, SHORT: 0.0, ORTSTEIL: 0.3, WEAK: 0.5}
+_RANK_PENALTY = {NAME: 0.0, SHORT: 0.3, ORTSTEIL: 0.5, WEAK: 0.7}
 _MAX_SPAN = 8
 _MAX_FUZZY_CALLS = 6
 
@@ -233,7 +235,8 @@ EXONYMS = {
     "munich": "München", "cologne": "Köln", "nuremberg": "Nürnberg", "hanover": "Hannover",
     "brunswick": "Braunschweig", "ffm": "Frankfurt am Main", "aix la chapelle": "Aachen",
 }
-_HYPHEN_PREFIXES = {"bad", "gross", "klein", "neu", "alt", "ober", "nieder", "unter", "sankt", "hohen", "markt"}
+_HYPHEN_PREFIXES = {"bad", "groß", "gross", "klein", "neu", "alt", "ober", "nieder", "unter", "sankt",
+                    "hohen", "markt"}
 
 
 def allowed_edits(length: int) -> int:
@@ -247,68 +250,167 @@ def allowed_edits(length: int) -> int:
     return 3
 
 
-def _offer_edits(length: int) -> int:
-    """Edits up to which close names are still offered as choices: only longer words, because short
-    ones ("Wien", "Paris") are one or two edits from some German village."""
-    return allowed_edits(length) + (1 if length >= 8 else 0)
+@dataclass
+class _Outcome:
+    """One step's verdict; ``ranked`` carries the candidates later turned into a :class:`Resolution`."""
+
+    status: str
+    ranked: list[tuple[str, float]]  # (place id, score) best first
+    length: int = 0  # characters of the message the answer covers
+    span: tuple[int, int] = (0, 0)  # the words it covers
+    choices: list[str] = field(default_factory=list)  # the places an "ambiguous" answer hesitates between
+
+
+def _nothing() -> _Outcome:
+    return _Outcome("none", [])
 
 
 @dataclass
-class _Outcome:
-    status: str
-    ranked: list[tuple[str, float]]  # (place id, score) best first
-    length: int = 0  # characters of the query text the answer covers
-    distance: int = 0
+class _Words:
+    """The tokens of a message in the spellings the indexes use, with how each was written."""
+
+    raw: list[str]  # canonical, umlauts intact
+    ae: list[str]  # umlauts as ae
+    a: list[str]  # umlauts as a
+    word: list[str]  # as written, lower case ("in", where the canonical token is "i")
+    capital: list[bool]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        words = cls([], [], [], [], [])
+        for tok in nz.word_tokens(text):
+            folded = nz.fold(tok.token, "ae")
+            if folded and not folded.isdigit():
+                words.append(tok.token, folded, nz.fold(tok.token, "a"), tok.word, tok.capital)
+        return words
+
+    def append(self, raw: str, ae: str, a: str, word: str, capital: bool) -> None:
+        self.raw.append(raw)
+        self.ae.append(ae)
+        self.a.append(a)
+        self.word.append(word)
+        self.capital.append(capital)
+
+    def item(self, k: int) -> tuple[str, str, str, str, bool]:
+        return self.raw[k], self.ae[k], self.a[k], self.word[k], self.capital[k]
+
+    def __len__(self) -> int:
+        return len(self.ae)
+
+    def subset(self, positions: Iterable[int]) -> _Words:
+        out = _Words([], [], [], [], [])
+        for k in positions:
+            out.append(*self.item(k))
+        return out
+
+    def keys(self, i: int = 0, j: int | None = None) -> tuple[str, ...]:
+        """The folded keys of tokens i..j: umlauts as ae, and as a if that differs."""
+        ae, a = " ".join(self.ae[i:j]), " ".join(self.a[i:j])
+        return (ae,) if ae == a else (ae, a)
+
+    def literal(self, i: int = 0, j: int | None = None) -> str:
+        """Tokens i..j as written (umlauts intact), for the fuzzy table of umlaut names and for telling
+        "Esslingen" from "Eßlingen"."""
+        return " ".join(self.raw[i:j])
+
+    def plain_keys(self, i: int, j: int) -> tuple[str, ...]:
+        """The keys without connectors ("frankfurt a d oder" -> "frankfurt oder"), or () if none."""
+        keep = [k for k in range(i, j) if self.ae[k] not in nz.CONNECTOR_FORMS]
+        if len(keep) == j - i:
+            return ()
+        ae, a = " ".join(self.ae[k] for k in keep), " ".join(self.a[k] for k in keep)
+        return (ae,) if ae == a else (ae, a)
 
 
-_NONE = _Outcome("none", [])
+class _FuzzyTable:
+    """Keys sorted by length, so that only names of about the query's length are compared."""
 
-
-class _Lexicon:
-    """Exact keys and a fuzzy table for one family of names (general names, or Kreis cores)."""
-
-    def __init__(self) -> None:
-        self.exact: dict[str, dict[str, int]] = defaultdict(dict)
-        self._fuzzy: dict[str, dict[str, int]] = defaultdict(dict)
-        self.keys: list[str] = []
-        self.lens: list[int] = []
-        self.refs: list[dict[str, int]] = []
-
-    def add(self, keys: Iterable[str], place_id: str, tier: int, fuzzy: bool = True) -> None:
-        for key in keys:
-            if not key:
-                continue
-            old = self.exact[key].get(place_id)
-            if old is None or tier < old:
-                self.exact[key][place_id] = tier
-            if fuzzy and len(key) >= 4:
-                old = self._fuzzy[key].get(place_id)
-                if old is None or tier < old:
-                    self._fuzzy[key][place_id] = tier
-
-    def freeze(self) -> None:
-        self.exact = dict(self.exact)
-        items = sorted(self._fuzzy.items(), key=lambda kv: (len(kv[0]), kv[0]))
+    def __init__(self, entries: dict[str, dict[str, int]]):
+        items = sorted(entries.items(), key=lambda kv: (len(kv[0]), kv[0]))
         self.keys = [k for k, _ in items]
         self.lens = [len(k) for k in self.keys]
         self.refs = [v for _, v in items]
-        del self._fuzzy
 
-    def near(self, key: str, max_edits: int) -> dict[str, tuple[int, int]]:
-        """Places with a name within ``max_edits`` (OSA: a swap of neighbours is one edit):
-        id -> (distance, tier)."""
+    def near(self, key: str, max_edits: int, found: dict[str, tuple[int, int]]) -> None:
+        """Add places with a name within ``max_edits`` to ``found`` (id -> (distance, tier)).
+
+        OSA over the names of similar length finds the candidates fast; the Damerau-Levenshtein distance
+        then counts a swap next to an insertion ("Burtenbahjc") as two edits, as a person would."""
         lo = bisect.bisect_left(self.lens, len(key) - max_edits)
         hi = bisect.bisect_right(self.lens, len(key) + max_edits)
-        found: dict[str, tuple[int, int]] = {}
         if lo >= hi:
-            return found
-        window = self.keys[lo:hi]
-        for _, dist, pos in process.extract(key, window, scorer=OSA.distance, score_cutoff=max_edits,
-                                            limit=40):
+            return
+        hits = process.extract(key, self.keys[lo:hi], scorer=OSA.distance, score_cutoff=max_edits + 1,
+                               limit=60)
+        for name, _, pos in hits:
+            dist = DamerauLevenshtein.distance(key, name, score_cutoff=max_edits + 1)
+            if dist > max_edits:
+                continue
             for pid, tier in self.refs[lo + pos].items():
                 old = found.get(pid)
-                if old is None or (dist + _RANK_PENALTY[tier], tier) < (old[0] + _RANK_PENALTY[old[1]], old[1]):
-                    found[pid] = (int(dist), tier)
+                if old is None or dist + _RANK_PENALTY[tier] < old[0] + _RANK_PENALTY[old[1]]:
+                    found[pid] = (dist, tier)
+
+
+class _Lexicon:
+    """Exact keys and fuzzy tables for one family of names (all names, or Kreis names without "Kreis").
+
+    Spellings with umlauts written as plain vowels ("munchen") sit in a table of their own: a query that
+    has umlauts is compared there only in its own plain spelling, so "Zürich" is not taken for Aurich.  A
+    third table keeps the umlauts as single letters, for a query that has an umlaut as a typo ("Mrkt Waöd")."""
+
+    def __init__(self, min_fuzzy: int = 4) -> None:
+        self.min_fuzzy = min_fuzzy  # shorter names are only found exactly
+        self.exact: dict[str, dict[str, int]] = defaultdict(dict)
+        self.literal: dict[str, set[str]] = defaultdict(set)
+        self._pending: tuple[dict[str, dict[str, int]], ...] = (defaultdict(dict), defaultdict(dict),
+                                                                 defaultdict(dict))
+
+    def add(self, raw: str | list[str], place_id: str, tier: int, fuzzy: bool = True,
+            literal: bool = False) -> None:
+        """Index a name given as text or as raw tokens, in both umlaut spellings."""
+        toks = nz.raw_tokens(raw) if isinstance(raw, str) else raw
+        ae, a = nz.spellings(toks)
+        if not ae:
+            return
+        written = " ".join(toks)
+        if literal:
+            self.literal[written].add(place_id)
+        fuzzy = fuzzy and len(ae) >= self.min_fuzzy
+        targets: list[tuple[str, dict[str, dict[str, int]]]] = [(ae, self.exact), (a, self.exact)]
+        if fuzzy:
+            targets.append((ae, self._pending[0]))
+            if a != ae:
+                targets.append((a, self._pending[1]))
+            if written != ae:
+                targets.append((written, self._pending[2]))
+        for key, table in targets:
+            old = table[key].get(place_id)
+            if old is None or tier < old:
+                table[key][place_id] = tier
+
+    def freeze(self) -> None:
+        self.exact = dict(self.exact)
+        self.literal = dict(self.literal)
+        self.spelled = _FuzzyTable(self._pending[0])
+        self.plain = _FuzzyTable(self._pending[1])
+        self.written = _FuzzyTable(self._pending[2])
+        del self._pending
+
+    def lookup(self, keys: Iterable[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for key in keys:
+            for pid, tier in self.exact.get(key, {}).items():
+                out[pid] = min(tier, out.get(pid, tier))
+        return out
+
+    def near(self, keys: tuple[str, ...], written: str, max_edits: int) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        self.spelled.near(keys[0], max_edits, found)
+        self.plain.near(keys[-1], max_edits, found)
+        if written != keys[0] and not found:
+            self.spelled.near(written, max_edits, found)
+            self.written.near(written, max_edits, found)
         return found
 
 
@@ -320,50 +422,71 @@ def _qualifier_cut(tokens: list[str]) -> int:
     return len(tokens)
 
 
-def _name_aliases(display: str) -> tuple[set[str], set[str], set[str], set[str]]:
-    """(full, short, exact-only, weak) keys of a Gemeinde name such as "Bad Homburg v. d. Höhe"."""
-    full, short, exact_only, weak = set(), set(), set(), set()
+def _name_aliases(display: str) -> dict[str, list[list[str]]]:
+    """Raw token lists of the aliases of a Gemeinde name, by role: "full", "short", "exact_only",
+    "spelled" (only for fuzzy matching), "weak".
+
+    "Bad Homburg v. d. Höhe" gives full "bad homburg v d höhe", short "bad homburg", exact-only "bad homburg
+    höhe" and "bad homburg v d h"; "Lübbenau/Spreewald / Lubnjow/Błota" gives short "lübbenau",
+    "lubnjow/błota" and weak "spreewald"; "Uhldingen-Mühlhofen" gives weak "uhldingen", "mühlhofen"."""
+    out: dict[str, list[list[str]]] = {"full": [], "short": [], "exact_only": [], "weak": [], "spelled": []}
     segments = [s.strip() for s in display.split(" / ") if s.strip()]
     for n, segment in enumerate(segments):
-        (full if n == 0 else short).update(nz.spellings(segment))
-        head = re.split(r"[(/]", segment, maxsplit=1)[0].strip()
-        tails = re.split(r"/", segment)[1:]
-        for tail in tails:
-            weak.update(k for k in nz.spellings(tail) if len(k) >= 4)
-        for style in ("ae", "a", "s"):
-            seg_toks = nz.tokens(segment, style)
-            head_toks = nz.tokens(head, style)
-            cut = _qualifier_cut(head_toks)
-            base = head_toks[:cut]
-            if base and base != seg_toks:
-                short.add(" ".join(base))
-            without = [t for t in seg_toks if t not in nz.CONNECTOR_FORMS]
-            if len(without) >= 2 and without != seg_toks:
-                short.add(" ".join(without))
-            # "Frankfurt a.M.", "Bad Homburg v.d.H.", "Halle/S.": the qualifier reduced to initials
-            if len(base) < len(seg_toks):
-                initials = base + [t if t in nz.CONNECTOR_FORMS else t[0] for t in seg_toks[len(base):]]
-                exact_only.add(" ".join(initials))
-                exact_only.add(" ".join(t for t in initials if t not in nz.CONNECTOR_FORMS))
-            parts = re.split(r"-", head)
-            if len(parts) > 1:
-                for part in parts:
-                    ptoks = nz.tokens(part, style)
-                    if ptoks and len(" ".join(ptoks)) >= 4 and ptoks[0] not in _HYPHEN_PREFIXES:
-                        weak.add(" ".join(ptoks))
-    short -= full
-    exact_only -= full | short
-    weak -= full | short
-    return full, short, exact_only, weak
+        found = nz.word_tokens(segment)
+        seg = [t.token for t in found]
+        out["full" if n == 0 else "short"].append(seg)
+        spelled = [t.word for t in found]
+        if spelled != seg:  # "eningen unter achalm", for a misspelt "untre" that no longer reads as "unter"
+            out["spelled"].append(spelled)
+        if "." in segment:
+            unexpanded = nz.raw_tokens(segment, expand=False)
+            if unexpanded != seg:  # "Brünn/Thür." as typed without the dot
+                out["short"].append(unexpanded)
+        head_text = re.split(r"[(/]", segment, maxsplit=1)[0]
+        head = nz.raw_tokens(head_text)
+        base = head[:_qualifier_cut(head)]
+        if base and base != seg:
+            out["short"].append(base)
+            rest = seg[len(base):]
+            out["exact_only"].append(base + [t if t in nz.CONNECTOR_FORMS else t[0] for t in rest])
+            out["exact_only"].append(base + [t[0] for t in rest if t not in nz.CONNECTOR_FORMS])
+        plain = [t for t in seg if t not in nz.CONNECTOR_FORMS]
+        if len(plain) >= 2 and plain != seg:
+            out["exact_only"].append(plain)  # "frankfurt main": exact only, not a spelling to be near
+        for tail in segment.split("/")[1:]:
+            out["weak"].append(nz.raw_tokens(tail))
+        parts = head_text.split("-")
+        if len(parts) > 1:
+            for part in parts:
+                toks = nz.raw_tokens(part)
+                if toks and len(" ".join(toks)) >= 4 and toks[0] not in _HYPHEN_PREFIXES:
+                    out["weak"].append(toks)
+    return out
 
 
 def _kreis_core(tokens: list[str]) -> list[str]:
+    """Raw Kreis tokens without the district words: "main kinzig kreis" -> "main kinzig",
+    "städteregion aachen" -> "aachen", "vogelsbergkreis" -> "vogelsberg"."""
     out = []
     for tok in tokens:
-        rest, _ = nz.kreis_split(tok)
-        if rest:
-            out.append(rest)
+        folded = nz.fold(tok)
+        stem, cue = nz.kreis_split(folded)
+        if not cue:
+            out.append(tok)
+        elif stem:
+            out.append(tok[:len(tok) - (len(folded) - len(stem))])
     return out
+
+
+def _is_kreis_cue(token: str) -> tuple[bool, bool]:
+    """(cue, certain): "lkr" is certain, the misspelt "kresi" or "reis" only a likely cue."""
+    if nz.kreis_split(token)[1]:
+        return True, True
+    if 4 <= len(token) <= 6 and OSA.distance(token, "kreis", score_cutoff=1) <= 1:
+        return True, False
+    if 8 <= len(token) <= 10 and OSA.distance(token, "landkreis", score_cutoff=1) <= 1:
+        return True, False
+    return False, False
 
 
 class PlaceIndex:
@@ -372,7 +495,7 @@ class PlaceIndex:
     def __init__(self, gazetteer: Gazetteer):
         self.gazetteer = gazetteer
         self._names = _Lexicon()
-        self._kreise = _Lexicon()
+        self._kreise = _Lexicon(min_fuzzy=3)  # "Enzkreis" leaves "enz"
         self._postal: dict[str, list[str]] = defaultdict(list)
         self._size: dict[str, float] = {}
         self._city: set[str] = set()
@@ -384,11 +507,11 @@ class PlaceIndex:
         gz = self.gazetteer
         names = self._names
         for g in gz.gemeinden.values():
-            full, short, exact_only, weak = _name_aliases(g.name)
-            names.add(full, g.id, NAME)
-            names.add(short, g.id, SHORT)
-            names.add(exact_only, g.id, SHORT, fuzzy=False)
-            names.add(weak, g.id, WEAK)
+            aliases = _name_aliases(g.name)
+            for role, tier, fuzzy in (("full", NAME, True), ("short", SHORT, True), ("exact_only", SHORT, False),
+                                      ("spelled", SHORT, True), ("weak", WEAK, True)):
+                for toks in aliases[role]:
+                    names.add(toks, g.id, tier, fuzzy, literal=role in ("full", "short", "exact_only"))
             suffix = g.official_name.partition(",")[2].lower()
             if "st" in suffix.split() or "stadt" in suffix or gz.kreis_kinds.get(g.kreis_id or "") \
                     == "kreisfreie Stadt":
@@ -396,54 +519,52 @@ class PlaceIndex:
             self._size[g.id] = len(g.postal_codes)
             for code in g.postal_codes:
                 self._postal[code].append(g.id)
-        for code, ids in self._postal.items():
-            ids.sort(key=lambda i: (-self._size[i], i))
+        for ids in self._postal.values():
+            ids.sort(key=self._order)
 
-        gem_names = {g.id: g.name for g in gz.gemeinden.values()}
         for name, _code, ags in gz.ortsteile:
-            keys = nz.spellings(name) | nz.spellings(name.split(",")[0])
-            names.add(keys, ags, ORTSTEIL)
-            owner = gem_names[ags]
-            owner_head = re.split(r"[(/,]", owner)[0].strip()
-            for prefix in {owner, owner_head}:
-                if name.startswith(prefix + " ") and len(name) > len(prefix) + 3:
-                    names.add(nz.spellings(name[len(prefix) + 1:]), ags, WEAK)
+            for text in {name, name.split(",")[0]}:
+                names.add(text, ags, ORTSTEIL)
+            owner = gz.gemeinden[ags].name
+            for prefix in {owner, re.split(r"[(/,]", owner)[0].strip()}:
+                rest = name[len(prefix) + 1:]
+                if name.startswith(prefix + " ") and len(rest) > 3 and rest.lower() not in _HYPHEN_PREFIXES:
+                    names.add(rest, ags, WEAK)  # "Degerloch" for "Stuttgart Degerloch"
 
         for k in gz.kreise.values():
             self._size[k.id] = 0.5
             if gz.kreis_kinds.get(k.id) == "kreisfreie Stadt":
                 continue  # its Gemeinde stands for it
-            display_keys = nz.spellings(k.name) | nz.spellings(k.official_name)
-            names.add(display_keys, k.id, NAME)
-            cores = set()
-            for source in {k.name, k.official_name}:
-                for style in ("ae", "a", "s"):
-                    toks = _kreis_core(nz.tokens(source, style))
-                    cores.add(" ".join(toks))
-                    cores.add(" ".join(t for t in toks if t not in nz.CONNECTOR_FORMS))
-                    head = _kreis_core(nz.tokens(re.split(r"[(/]", source)[0], style))
-                    cores.add(" ".join(head))
-            cores.discard("")
-            self._kreise.add(cores, k.id, NAME)
-            names.add(cores - display_keys, k.id, WEAK)
+            for source in (k.name, k.official_name):
+                toks = nz.raw_tokens(source)
+                names.add(toks, k.id, NAME, literal=True)
+                core = _kreis_core(toks)
+                head = _kreis_core(nz.raw_tokens(re.split(r"[(/]", source)[0]))
+                for variant in (core, [t for t in core if t not in nz.CONNECTOR_FORMS], head):
+                    self._kreise.add(variant, k.id, NAME)
+                    names.add(variant, k.id, WEAK)
 
-        # City states: "Hamburg" means the Gemeinde; other Land names win over short forms ("Sachsen").
-        gemeinde_names = {key for key, refs in names.exact.items()
-                          if any(len(i) == 8 and t == NAME for i, t in refs.items())}
+        # City states: "Hamburg" means the Gemeinde; other Land names are full names ("Sachsen").
         for land in gz.laender.values():
             self._size[land.id] = 0.25
-            keys = nz.spellings(land.name)
-            names.add(keys, land.id, WEAK if keys & gemeinde_names else NAME)
+            refs = names.lookup(nz.spellings(land.name))
+            city_state = any(len(i) == 8 and t == NAME for i, t in refs.items())
+            names.add(land.name, land.id, WEAK if city_state else NAME, literal=not city_state)
 
         for alias, target in EXONYMS.items():
-            refs = names.exact.get(" ".join(nz.tokens(target)), {})
+            refs = names.lookup(nz.spellings(target))
             ids = [i for i, tier in refs.items() if tier == NAME and len(i) == 8]
             if len(ids) == 1:
-                names.add(nz.spellings(alias), ids[0], NAME)
+                names.add(alias, ids[0], NAME)
 
         single = {key for key, refs in names.exact.items() if " " not in key and
                   any(t <= SHORT for t in refs.values())}
         self._fillers = nz.FILLERS - single
+        self._dual = nz.FILLERS & single
+        # names that begin longer names ("becherbach" of "becherbach b kirn"): an exact hit on them may be
+        # the start of a misspelt longer name
+        self._prefixes = {" ".join(toks[:k]) for toks in (key.split() for key in names.exact)
+                          for k in range(1, len(toks))}
         names.freeze()
         self._kreise.freeze()
 
@@ -452,33 +573,32 @@ class PlaceIndex:
     def resolve(self, query: str, limit: int = 10) -> Resolution:
         limit = max(1, min(limit, 10))
         text = query or ""
-        toks = nz.tokens(text)
-        outcome = self._resolve_postal(toks)
+        words = _Words.of(text)
+        outcome = self._resolve_postal(text, words)
         if outcome is None:
-            outcome = self._resolve_words([t for t in toks if not t.isdigit()])
+            outcome = self._resolve_words(words)
         return self._resolution(query, outcome, limit)
 
     def _resolution(self, query: str, outcome: _Outcome, limit: int) -> Resolution:
         seen: set[str] = set()
         cands = []
         for pid, score in outcome.ranked:
-            if pid in seen:
+            place = self.gazetteer.get(pid)
+            if pid in seen or place is None:
                 continue
             seen.add(pid)
-            place = self.gazetteer.get(pid)
-            if place is not None:
-                cands.append(Candidate(place, round(max(0.0, min(100.0, score)), 1)))
+            cands.append(Candidate(place, round(max(0.0, min(100.0, score)), 1)))
             if len(cands) >= limit:
                 break
         status = outcome.status if cands else "none"
         return Resolution(query=query, status=status, candidates=tuple(cands))
 
-    def _resolve_postal(self, toks: list[str]) -> _Outcome | None:
-        codes = [t for t in toks if len(t) == 5 and t.isdigit()]
+    def _resolve_postal(self, text: str, words: _Words) -> _Outcome | None:
+        """Five-digit codes (four after "PLZ", for a dropped leading zero); several Gemeinden are narrowed
+        by a name in the same message, else asked about."""
+        codes = re.findall(r"(?<!\d)\d{5}(?!\d)", text)
         if not codes:
-            for i, tok in enumerate(toks[1:], 1):
-                if len(tok) == 4 and tok.isdigit() and toks[i - 1] in ("plz", "postleitzahl"):
-                    codes.append("0" + tok)
+            codes = ["0" + c for c in re.findall(r"(?i)(?:plz|postleitzahl)\D{0,3}(\d{4})(?!\d)", text)]
         ids: list[str] = []
         for code in codes:
             ids.extend(i for i in self._postal.get(code, ()) if i not in ids)
@@ -486,89 +606,160 @@ class PlaceIndex:
             return None
         if len(ids) == 1:
             return _Outcome("match", [(ids[0], 100.0)])
-        words = [t for t in toks if not t.isdigit()]
-        named = self._resolve_words(words) if words else _NONE
+        named = self._resolve_words(words) if len(words) else _nothing()
         inside = [pid for pid, _ in named.ranked if pid in ids]
         if len(inside) == 1:
             return _Outcome("match", [(inside[0], 100.0)] + [(i, 90.0) for i in ids if i != inside[0]])
         order = inside + [i for i in ids if i not in inside]
         return _Outcome("ambiguous", [(i, 90.0) for i in order])
 
-    def _resolve_words(self, words: list[str]) -> _Outcome:
-        if not words:
-            return _NONE
-        whole = " ".join(words)
-        refs = self._names.exact.get(whole)
+    def _resolve_words(self, words: _Words) -> _Outcome:
+        if not len(words):
+            return _nothing()
+        refs = self._names.lookup(words.keys())
         if refs:
-            return self._decide_exact(refs, prefer_city=False, length=len(whole))
-        cue = any(nz.kreis_split(t)[1] for t in words)
-        if cue:
-            rest: list[str] = []
-            for tok in words:
-                stem, _ = nz.kreis_split(tok)
-                if stem:
-                    rest.append(stem)
-            outcome = self._search(rest, self._kreise)
+            return self._decide_exact(refs, self._names.literal.get(words.literal(), set()), False)
+        cues = [(False, False) if t in self._fillers else _is_kreis_cue(t) for t in words.ae]
+        if any(cue for cue, _ in cues):
+            # "LK Esslingen", "Main Kinzig Kreis", "Vogelsbergkreis", "Kresi Holzminden": the Kreis names
+            # without their district word; if none fits, the words go on as a Gemeinde query.
+            core, rest = words.subset(()), words.subset(())
+            for i, (cue, sure) in enumerate(cues):
+                item = words.item(i)
+                stem, _ = nz.kreis_split(words.ae[i])
+                if stem and stem != words.ae[i]:
+                    cut = len(words.ae[i]) - len(stem)
+                    item = (words.raw[i][:-cut], stem, words.a[i][:-cut], words.word[i], words.capital[i])
+                elif cue:
+                    if not sure:
+                        rest.append(*item)
+                    continue
+                core.append(*item)
+                rest.append(*item)
+            outcome = self._search(core, self._kreise, lenient=True) if len(core) else _nothing()
+            if outcome.status == "match":
+                return self._inside_kreis(outcome, core)
             if outcome.status != "none":
                 return outcome
             words = rest
         return self._search(words, self._names)
 
-    def _classify(self, words: list[str]) -> list[str]:
+    def _inside_kreis(self, outcome: _Outcome, core: _Words) -> _Outcome:
+        """"Nürtingen, Landkreis Esslingen": words beside the Kreis that name one of its Gemeinden."""
+        a, b = outcome.span
+        left = core.subset(k for k in range(len(core)) if not a <= k < b)
+        if not len(left) or all(kind != "word" for kind in self._classify(left)):
+            return outcome
+        kreis_id = outcome.ranked[0][0]
+        named = self._search(left, self._names)
+        inside = [pid for pid, _ in named.ranked if pid in self.gazetteer.gemeinden
+                  and self.gazetteer.gemeinden[pid].kreis_id == kreis_id]
+        if named.status == "none" or len(set(inside)) != 1:
+            return outcome
+        return _Outcome("match", [(inside[0], 100.0), (kreis_id, 90.0)], outcome.length, outcome.span)
+
+    def _classify(self, words: _Words) -> list[str]:
+        """"word", "conn" (connector), "soft" (Stadt, Gemeinde) or "filler" for each token.  A filler that
+        is also a Gemeinde ("Meine", "Much") counts as a name only when written with a capital letter
+        inside the message, or alone: "Thank you very much" names no place, "Kontakt Much" does."""
         kinds = []
-        for tok in words:
+        for i, tok in enumerate(words.ae):
             if tok in nz.CONNECTOR_FORMS:
                 kinds.append("conn")
             elif tok in nz.SOFT_WORDS:
                 kinds.append("soft")
-            elif tok in self._fillers or len(tok) < 2 or tok.isdigit():
+            elif tok in self._fillers or len(tok) < 2:
+                kinds.append("filler")
+            elif tok in self._dual and not (len(words) == 1 or (words.capital[i] and i > 0)):
                 kinds.append("filler")
             else:
                 kinds.append("word")
         return kinds
 
-    def _search(self, words: list[str], lex: _Lexicon) -> _Outcome:
-        """Exact spans of the message first, then fuzzy matching of the word runs left over."""
+    @staticmethod
+    def _after_locative(words: _Words, kinds: list[str], start: int) -> bool:
+        """Whether the words before ``start`` announce a place: "in", "aus", "bei", "near" ..."""
+        k = start - 1
+        while k >= 0 and (kinds[k] in ("conn", "soft") or words.word[k] in nz.LOCATIVES):
+            if words.word[k] in nz.LOCATIVES:
+                return True
+            k -= 1
+        return False
+
+    def _search(self, words: _Words, lex: _Lexicon, lenient: bool = False) -> _Outcome:
+        """Exact spans of the message first (the longest wins), then fuzzy matching of the word runs."""
         kinds = self._classify(words)
-        prefer_city = any(t in nz.CITY_WORDS for t in words)
         n = len(words)
-        best_len, best_refs, best_span = 0, {}, (0, 0)
+        hits: list[tuple[int, int, int, dict[str, int], set[str]]] = []
         for i in range(n):
             if kinds[i] not in ("word", "soft"):
                 continue
-            for j in range(i, min(n, i + _MAX_SPAN)):
-                if kinds[j] == "filler":
-                    break
-                if kinds[j] not in ("word", "soft"):
-                    continue
-                key = " ".join(words[i:j + 1])
-                refs = lex.exact.get(key)
-                if not refs:
-                    continue
-                if len(key) > best_len:
-                    best_len, best_refs, best_span = len(key), dict(refs), (i, j + 1)
-                elif len(key) == best_len:
-                    for pid, tier in refs.items():
-                        best_refs[pid] = min(tier, best_refs.get(pid, tier))
-        runs = self._runs(words, kinds)
-        exact = None
-        if best_refs:
-            exact = self._decide_exact(best_refs, prefer_city, best_len)
-            run = next(((a, b) for a, b in runs if a <= best_span[0] and best_span[1] <= b), None)
-            if run is None or run == best_span:
-                return exact
-            # a longer run around the exact hit may be a misspelt longer name ("Leopldsreuter Wald")
-            longer = self._fuzzy(" ".join(words[run[0]:run[1]]), lex)
+            for j in range(i + 1, min(n, i + _MAX_SPAN) + 1):
+                if kinds[j - 1] == "conn" or (kinds[j - 1] == "filler" and j - 1 == i):
+                    continue  # a filler may end a name ("Sächsische Schweiz"), not be one
+                refs = lex.lookup(words.keys(i, j)) or lex.lookup(words.plain_keys(i, j))
+                if refs:
+                    literal = lex.literal.get(words.literal(i, j), set())
+                    hits.append((len(words.keys(i, j)[0]), i, j, refs, literal))
+        runs = self._runs(kinds)
+        if not hits:
+            return self._fuzzy_runs(words, kinds, runs, lex, lenient)
+        best_len = max(h[0] for h in hits)
+        best_refs: dict[str, int] = {}
+        best_literal: set[str] = set()
+        longest = [h for h in hits if h[0] == best_len]
+        for _, _, _, refs, literal in longest:
+            for pid, tier in refs.items():
+                best_refs[pid] = min(tier, best_refs.get(pid, tier))
+            best_literal |= literal
+        best_span = longest[0][1:3]
+        prefer_city = any(t in nz.CITY_WORDS for t in words.ae)
+        exact = self._decide_exact(best_refs, best_literal, prefer_city)
+        exact.length, exact.span = best_len, best_span
+        others = [h for h in hits if h[2] <= best_span[0] or h[1] >= best_span[1]]
+        if others and all(len(p) in (2, 5) for p in exact.choices):
+            # "Hausen Rhön-Grabfeld", "Neustadt in Rheinland-Pfalz": a Gemeinde inside the named Kreis or Land
+            for _, i, j, refs, literal in sorted(others, key=lambda h: -h[0]):
+                inner = self._within(self._decide_exact(refs, literal, prefer_city), set(exact.choices))
+                if inner is not None:
+                    inner.length, inner.span = best_len, (min(i, best_span[0]), max(j, best_span[1]))
+                    return inner
+        elif exact.status == "ambiguous" and others:
+            containers = {pid for h in others for pid in h[3] if len(pid) in (2, 5)}
+            exact = self._within(exact, containers) or exact
+        # a longer run around the exact hit may be a misspelt longer name ("Leopldsreuter Wald",
+        # "Becherbach be Kirh" where "be" reads as a filler)
+        around = [(a, b) for a, b, _ in runs if a <= best_span[0] and best_span[1] <= b and (a, b) != best_span]
+        if lex is self._names and words.keys(*best_span)[0] in self._prefixes:
+            around += [(best_span[0], j) for j in range(min(n, best_span[1] + 3), best_span[1], -1)
+                       if kinds[j - 1] != "conn" and (best_span[0], j) not in around]
+        for run in sorted(around, key=lambda r: r[0] - r[1])[:3]:
+            longer = self._fuzzy(words.keys(*run), words.literal(*run), lex, lenient)
             if longer.status == "match" and longer.length > best_len:
+                longer.span = run
                 return longer
-            return exact
-        return self._fuzzy_runs(words, runs, lex)
+        return exact
+
+    def _within(self, outcome: _Outcome, containers: set[str]) -> _Outcome | None:
+        """The Gemeinden of ``outcome`` that lie in one of the Kreise or Länder ``containers``
+        ("Neuenkirchen Steinfurt"), or None if there are none."""
+        inside = []
+        for pid in outcome.choices:
+            place = self.gazetteer.gemeinden.get(pid)
+            if place and (place.kreis_id in containers or place.land_id in containers):
+                inside.append(pid)
+        if not inside:
+            return None
+        ranked = [(p, 100.0) for p in inside] + [(p, s - 10) for p, s in outcome.ranked if p not in inside]
+        status = "match" if len(inside) == 1 else "ambiguous"
+        return _Outcome(status, ranked, outcome.length, outcome.span, inside)
 
     @staticmethod
-    def _runs(words: list[str], kinds: list[str]) -> list[tuple[int, int]]:
-        """Maximal stretches without filler words, trimmed of connectors and soft words at both ends."""
-        runs = []
-        i, n = 0, len(words)
+    def _runs(kinds: list[str]) -> list[tuple[int, int, int]]:
+        """(start, end, stretch number) of the stretches without filler words, trimmed of connectors and
+        soft words at both ends."""
+        runs: list[tuple[int, int, int]] = []
+        i, n = 0, len(kinds)
         while i < n:
             if kinds[i] == "filler":
                 i += 1
@@ -582,33 +773,55 @@ class PlaceIndex:
             while b > a and kinds[b - 1] != "word":
                 b -= 1
             if a < b:
-                runs.append((a, b))
+                runs.append((a, b, i))
+                if (a, b) != (i, j) and "soft" in (kinds[i], kinds[j - 1]):
+                    runs.append((i, j, i))  # "Amt Creuzburg": the soft word may belong to the name
+                elif b < j:
+                    runs.append((a, j, i))  # "Rottal-In": a misspelt word may look like a connector
+                if a > i == 0 and kinds[0] == "conn":
+                    runs.append((0, b, i))  # "Am Mellensee", "An der Schmücke": names begin so
             i = j
         return runs
 
-    def _fuzzy_runs(self, words: list[str], runs: list[tuple[int, int]], lex: _Lexicon) -> _Outcome:
-        spans: list[tuple[int, int, bool]] = [(a, b, True) for a, b in runs]
-        for a, b in runs:
+    def _fuzzy_runs(self, words: _Words, kinds: list[str], runs: list[tuple[int, int, int]], lex: _Lexicon,
+                    lenient: bool) -> _Outcome:
+        """Fuzzy matching of the runs of a message.  A misspelt word is taken for a place only where a
+        place is expected: when it is all the message says besides filler words, or after "in", "aus" and
+        the like; otherwise "Schwimmkurs für Frauen" would find Rauen."""
+        alone = len({stretch for _, _, stretch in runs}) == 1
+        spans: list[tuple[int, int, bool]] = []
+        for a, b, _ in runs:
+            if alone or self._after_locative(words, kinds, a):
+                spans.append((a, b, True))
             for width in range(b - a - 1, 0, -1):
-                for s in range(a, b - width + 1):
-                    if "word" in self._classify(words[s:s + 1]) and "word" in self._classify(
-                            words[s + width - 1:s + width]):
-                        spans.append((s, s + width, False))
-        spans.sort(key=lambda s: -len(" ".join(words[s[0]:s[1]])))
-        best = _NONE
+                spans.extend((s, s + width, False) for s in range(a, b - width + 1)
+                             if kinds[s] == "word" and kinds[s + width - 1] == "word"
+                             and self._after_locative(words, kinds, s))
+        spans.sort(key=lambda s: -len(words.keys(s[0], s[1])[0]))
+        best = _nothing()
         calls = 0
         for a, b, whole_run in spans:
-            key = " ".join(words[a:b])
-            if len(key) < 4 or calls >= _MAX_FUZZY_CALLS:
+            if calls >= _MAX_FUZZY_CALLS:
+                break
+            keys = words.keys(a, b)
+            if len(keys[0]) < 4:
                 continue
             calls += 1
-            out = self._fuzzy(key, lex)
+            out = self._fuzzy(keys, words.literal(a, b), lex, lenient)
+            out.span = (a, b)
             if out.status == "match":
-                if best.status != "match" or out.length > best.length:
-                    best = out
-                    break
-            elif out.status == "ambiguous" and whole_run and best.status == "none":
+                return out
+            if out.status == "ambiguous" and best.status == "none" and (whole_run or alone):
                 best = out
+        if alone and runs and best.status == "ambiguous":
+            # "Kein Bünzow": a misspelt first or last word may read as a filler word
+            a, b, _ = runs[0]
+            for span in ((a - 1, b), (a, b + 1)):
+                if 0 <= span[0] and span[1] <= len(words) and "filler" in (kinds[span[0]], kinds[span[1] - 1]):
+                    out = self._fuzzy(words.keys(*span), words.literal(*span), lex, lenient)
+                    if out.status == "match":
+                        out.span = span
+                        return out
         return best
 
     # ------------------------------------------------------------------ decisions
@@ -616,48 +829,47 @@ class PlaceIndex:
     def _order(self, pid: str) -> tuple[float, str]:
         return -self._size.get(pid, 0.0), pid
 
-    def _decide_exact(self, refs: dict[str, int], prefer_city: bool, length: int) -> _Outcome:
-        by_tier = sorted(refs.items(), key=lambda kv: (kv[1], self._order(kv[0])))
-        groups = [[p for p, t in by_tier if t <= SHORT], [p for p, t in by_tier if t == ORTSTEIL],
-                  [p for p, t in by_tier if t == WEAK]]
-        top = sorted(next(g for g in groups if g), key=self._order)
-        lands = [p for p in top if len(p) == 2 and refs[p] == NAME]
-        if len(lands) == 1 and all(refs[p] == SHORT for p in top if p != lands[0]):
-            top = lands
+    def _decide_exact(self, refs: dict[str, int], literal: set[str], prefer_city: bool) -> _Outcome:
+        classes = [[p for p, t in refs.items() if t <= SHORT], [p for p, t in refs.items() if t == ORTSTEIL],
+                   [p for p, t in refs.items() if t == WEAK]]
+        group = next(c for c in classes if c)
+        best_tier = min(refs[p] for p in group)
+        top = [p for p in group if refs[p] == best_tier]
+        if not any(p in literal for p in top):
+            top += [p for p in group if p in literal and p not in top]
         if len(top) > 1 and prefer_city:
             cities = [p for p in top if p in self._city]
             if len(cities) == 1:
                 top = cities
-        rest = [p for p, _ in by_tier if p not in top]
+        status = "match" if len(top) == 1 else "ambiguous"
+        if status == "ambiguous":
+            top = group if len(group) <= 10 else top
+        top = sorted(top, key=lambda p: (p not in literal, self._order(p)))
+        rest = sorted((p for p in refs if p not in top), key=lambda p: (refs[p], self._order(p)))
         ranked = [(p, 100.0 - _SCORE_PENALTY[refs[p]]) for p in top] + \
-                 [(p, 100.0 - _SCORE_PENALTY[refs[p]] - 5) for p in rest]
-        return _Outcome("match" if len(top) == 1 else "ambiguous", ranked, length=length)
+                 [(p, 95.0 - _SCORE_PENALTY[refs[p]]) for p in rest]
+        return _Outcome(status, ranked, choices=top)
 
-    def _fuzzy(self, key: str, lex: _Lexicon) -> _Outcome:
-        n = len(key)
-        offer = _offer_edits(n)
-        if offer == 0:
-            return _NONE
-        found = lex.near(key, offer)
+    def _fuzzy(self, keys: tuple[str, ...], written: str, lex: _Lexicon, lenient: bool = False) -> _Outcome:
+        n = len(keys[0])
+        allowed = allowed_edits(n + 1 if lenient else n)
+        if allowed == 0:
+            return _nothing()
+        found = lex.near(keys, written, allowed)
         if not found:
-            return _NONE
-        ranked = sorted(found.items(),
-                        key=lambda kv: (kv[1][0] + _RANK_PENALTY[kv[1][1]], self._order(kv[0])))
+            return _nothing()
+        ranked = sorted(found.items(), key=lambda kv: (kv[1][0] + _RANK_PENALTY[kv[1][1]], self._order(kv[0])))
         best_id, (d1, t1) = ranked[0]
-        e1 = d1 + _RANK_PENALTY[t1]
-        best_place = self.gazetteer.get(best_id)
-        own_kreis = best_place.kreis_id if best_place else None
-        rivals = [(pid, d, t) for pid, (d, t) in ranked[1:]
-                  if not (t == WEAK and pid == own_kreis)]
+        rivals = [(pid, d, t) for pid, (d, t) in ranked[1:] if d <= d1 and t <= t1]
 
         def score(d: int, t: int) -> float:
             return 100.0 * (1 - d / max(n, 1)) - _SCORE_PENALTY[t]
 
-        if d1 <= allowed_edits(n) and (not rivals or rivals[0][1] + _RANK_PENALTY[rivals[0][2]] - e1 >= 1):
-            out = [(best_id, score(d1, t1))] + [(p, score(d, t)) for p, d, t in rivals if d <= d1 + 1]
-            return _Outcome("match", out, length=n, distance=d1)
-        close = [(pid, score(d, t)) for pid, (d, t) in ranked if d + _RANK_PENALTY[t] <= e1 + 1]
-        return _Outcome("ambiguous", close, length=n, distance=d1)
+        if not rivals:
+            out = [(best_id, score(d1, t1))] + [(p, score(d, t)) for p, (d, t) in ranked[1:] if d <= d1 + 1]
+            return _Outcome("match", out, length=n)
+        close = [(pid, score(d, t)) for pid, (d, t) in ranked if d <= d1]
+        return _Outcome("ambiguous", close, length=n, choices=[pid for pid, _ in close])
 
 
 @cache

@@ -33,3 +33,9 @@ def test_platform_language_tags():
     assert normalise_language("uk") == "en"
     assert normalise_language(None) == "de"
     assert normalise_language("", "en") == "en"
+
+
+def test_no_text_is_translated_differently_in_two_catalogs():
+    from bot.i18n import catalog_conflicts
+
+    assert catalog_conflicts("de") == []

@@ -269,7 +269,6 @@ async def test_rate_limits_answer_429_like_telegram() -> None:
         with pytest.raises(RetryAfter) as raised:
             await client.send_message(-100200, "eine zu viel für die Gruppe")
         assert dtm.timedelta(seconds=59) <= raised.value.retry_after <= dtm.timedelta(seconds=60)
-
         assert limited.count_429 == 1
         assert [m.chat_id for m in limited.sent] == [-100200] * 3
 

@@ -133,7 +133,9 @@ class SentMessage:
     """One message the bot sent or edited, as a person in that chat would receive it.
 
     ``text`` is what the bot passed (text or caption, markup included); ``visible_text`` is what
-    Telegram shows after parsing ``parse_mode``.  ``deleted`` turns true when the bot deletes it.
+    Telegram shows after parsing ``parse_mode``; ``message`` is the Message object the bot got
+    back; ``time`` is ``time.monotonic()`` when the server accepted it; ``deleted`` turns true when
+    the bot deletes the message.
     """
 
     method: str
@@ -378,9 +380,7 @@ def _parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             continue
         closing = {"bold": "*", "italic": "_", "underline": "__", "strikethrough": "~",
                    "spoiler": "||", "text_link": "]", "custom_emoji": "]"}.get(top or "")
-        if closing and src.startswith(closing, i) and not (top == "italic" and src.startswith("__", i)
-                                                            and any(e["kind"] == "underline"
-                                                                    for e in stack)):
+        if closing and src.startswith(closing, i):
             entry = stack.pop()
             i += len(closing)
             if top in ("text_link", "custom_emoji"):
@@ -404,11 +404,11 @@ def _parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
                 out.entity(top, entry["start"])
             continue
         if c == "\n":
-            out.add(c)
-            i += 1
-            if quote_start is not None and not src.startswith(">", i):
+            if quote_start is not None and not src.startswith(">", i + 1):
                 out.entity("blockquote", quote_start)
                 quote_start = None
+            out.add(c)
+            i += 1
             continue
         if c not in _MDV2_RESERVED:
             j = i + 1
@@ -418,7 +418,7 @@ def _parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             i = j
             continue
         entry: dict[str, Any] = {"start": out.length, "begin": i}
-        if c == "_" and src.startswith("__", i) and top != "italic":
+        if c == "_" and src.startswith("__", i):
             entry["kind"], i = "underline", i + 2
         elif c == "_":
             entry["kind"], i = "italic", i + 1
@@ -739,9 +739,7 @@ class TelegramEmulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]
         self.base_url = f"http://{self.host}:{self.port}/bot"
         self.base_file_url = f"http://{self.host}:{self.port}/file/bot"
         self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
@@ -751,8 +749,7 @@ class TelegramEmulator:
         """Stop webhook delivery, release waiting long polls and close the server."""
         self._closing = True
         self._wake_pollers()
-        if self._webhook is not None:
-            await self._webhook.stop()
+        self._pending.extend(await self._take_pending(drop=False))
         if self._client is not None:
             await self._client.close()
             self._client = None

@@ -1,0 +1,71 @@
+"""Calendar files (RFC 5545) for one event and for a person's feed.
+
+The UID stays with the event and SEQUENCE goes up with every change, so a calendar that imported the file
+before updates its entry; a cancellation carries METHOD:CANCEL and STATUS:CANCELLED so it is removed. Times
+are written in UTC, which every calendar reads correctly without a VTIMEZONE block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from icalendar import Calendar
+from icalendar import Event as VEvent
+
+from bot.events.render import where_text
+from bot.storage.models_events import CANCELLED, Event
+from bot.timeutil import now
+
+PRODID = "-//helferbot//Runde Tische//DE"
+DEFAULT_LENGTH = timedelta(hours=2)
+
+
+def _calendar(method: str | None, name: str | None = None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    if method:
+        cal.add("method", method)
+    if name:
+        cal.add("x-wr-calname", name)
+    return cal
+
+
+def vevent(event: Event, place_name: str) -> VEvent:
+    item = VEvent()
+    item.add("uid", event.uid)
+    item.add("sequence", event.sequence)
+    item.add("dtstamp", now())
+    item.add("last-modified", event.updated_at)
+    item.add("dtstart", event.starts_at)
+    item.add("dtend", event.ends_at or event.starts_at + DEFAULT_LENGTH)
+    item.add("summary", event.title)
+    item.add("location", where_text(event.location, place_name))
+    text = "\n\n".join(p for p in (event.topic, event.organiser, event.description) if p)
+    if text:
+        item.add("description", text)
+    item.add("status", "CANCELLED" if event.status == CANCELLED else "CONFIRMED")
+    return item
+
+
+def event_file(event: Event, place_name: str) -> bytes:
+    """One event, to import or to update/remove a copy imported earlier."""
+    cal = _calendar("CANCEL" if event.status == CANCELLED else "PUBLISH")
+    cal.add_component(vevent(event, place_name))
+    return cal.to_ical()
+
+
+def feed(events: Iterable[tuple[Event, str]], name: str) -> bytes:
+    """A subscribed calendar: every event with its place name; cancelled ones stay listed as cancelled."""
+    cal = _calendar(None, name)
+    for event, place_name in events:
+        cal.add_component(vevent(event, place_name))
+    return cal.to_ical()
+
+
+def filename(event: Event) -> str:
+    safe = "".join(c if c.isalnum() else "-" for c in event.title.lower()).strip("-")
+    while "--" in safe:
+        safe = safe.replace("--", "-")
+    return f"{safe[:40] or 'termin'}.ics"

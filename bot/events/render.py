@@ -1,0 +1,132 @@
+"""How an event reads in a message, in the reader's language.
+
+Every push is rendered per recipient language from the event as it is when the message is queued; the same
+lines are used in the preview, so the coordinator confirms exactly what volunteers will read.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime
+
+from babel.dates import format_date
+
+from bot.i18n import Translator
+from bot.storage.models_events import CANCELLED, Event
+from bot.timeutil import local
+
+BABEL_LOCALE = {"de": "de_DE", "en": "en_GB"}
+
+
+def date_text(t: Translator, day: date) -> str:
+    return format_date(day, "full", locale=BABEL_LOCALE.get(t.language, "de_DE"))
+
+
+def day_text(t: Translator, moment: datetime) -> str:
+    return date_text(t, local(moment).date())
+
+
+def weekday_name(t: Translator, weekday: int) -> str:
+    """0 = Monday."""
+    return format_date(date(2024, 1, 1 + weekday), "EEEE", locale=BABEL_LOCALE.get(t.language, "de_DE"))
+
+
+def short_day(t: Translator, moment: datetime) -> str:
+    return format_date(local(moment).date(), "EEE d.M.", locale=BABEL_LOCALE.get(t.language, "de_DE"))
+
+
+def clock(moment: datetime) -> str:
+    return local(moment).strftime("%H:%M")
+
+
+def when_text(t: Translator, starts_at: datetime, ends_at: datetime | None) -> str:
+    _ = t.gettext
+    if ends_at is None:
+        return _("{date}, {start}", date=day_text(t, starts_at), start=clock(starts_at))
+    if local(ends_at).date() != local(starts_at).date():
+        return _("{date}, {start} to {end_date}, {end}", date=day_text(t, starts_at), start=clock(starts_at),
+                 end_date=day_text(t, ends_at), end=clock(ends_at))
+    return _("{date}, {start}–{end}", date=day_text(t, starts_at), start=clock(starts_at), end=clock(ends_at))
+
+
+def where_text(location: str, place_name: str) -> str:
+    """The address with the Gemeinde or Kreis added unless the address already names it."""
+    if not location:
+        return place_name
+    if place_name and place_name.split(" (")[0].lower() not in location.lower():
+        return f"{location}, {place_name}"
+    return location
+
+
+def details(t: Translator, event: Event, place_name: str) -> str:
+    """The event as HTML lines: title, when, where, topic, organiser, description."""
+    _ = t.gettext
+    e = html.escape
+    lines = [f"<b>{e(event.title)}</b>"]
+    if event.status == CANCELLED:
+        lines[0] = f"<b>{e(_('CANCELLED'))}: {e(event.title)}</b>"
+    lines.append("🗓 " + e(when_text(t, event.starts_at, event.ends_at)))
+    lines.append("📍 " + e(where_text(event.location, place_name)))
+    if event.topic:
+        lines.append(e(_("Topic: {topic}", topic=event.topic)))
+    if event.organiser:
+        lines.append(e(_("Organiser: {organiser}", organiser=event.organiser)))
+    if event.description:
+        lines.append("")
+        lines.append(e(event.description))
+    return "\n".join(lines)
+
+
+def announcement(t: Translator, event: Event, place_name: str) -> str:
+    _ = t.gettext
+    return "\n".join([
+        html.escape(_("New event in {place}:", place=place_name)),
+        details(t, event, place_name),
+        "",
+        html.escape(_("Will you come? Answer with the buttons below; you can change your answer at any time.")),
+    ])
+
+
+def change_notice(t: Translator, event: Event, place_name: str, changed: list[str]) -> str:
+    _ = t.gettext
+    names = {
+        "title": _("title"), "when": _("date and time"), "place": _("place"), "location": _("address or room"),
+        "topic": _("topic"), "organiser": _("organiser"), "description": _("description"),
+    }
+    what = ", ".join(names.get(c, c) for c in changed) or _("details")
+    return "\n".join([
+        "<b>" + html.escape(_("Changed ({what}):", what=what)) + "</b>",
+        details(t, event, place_name),
+    ])
+
+
+def cancel_notice(t: Translator, event: Event, place_name: str) -> str:
+    _ = t.gettext
+    headline = _("Cancelled: {title} on {date} does not take place.", title=event.title,
+                 date=day_text(t, event.starts_at))
+    return "\n".join(["<b>" + html.escape(headline) + "</b>", details(t, event, place_name)])
+
+
+def reminder(t: Translator, event: Event, place_name: str) -> str:
+    _ = t.gettext
+    return "\n".join([
+        html.escape(_("Reminder:")),
+        details(t, event, place_name),
+        "",
+        html.escape(_("If you cannot come after all, please answer \"No\" so the organisers can plan.")),
+    ])
+
+
+def answer_label(t: Translator, answer: str) -> str:
+    _ = t.gettext
+    return {"yes": _("Yes, I'll come"), "maybe": _("Maybe"), "no": _("No")}[answer]
+
+
+def answer_state(t: Translator, answer: str | None) -> str:
+    _ = t.gettext
+    return {
+        "yes": _("You said you will come."),
+        "maybe": _("You said maybe."),
+        "no": _("You said you will not come."),
+        None: "",
+    }[answer]

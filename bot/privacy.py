@@ -1,0 +1,251 @@
+"""What the bot keeps about a person, handing it over, forgetting it, and forgetting old things on time.
+
+Export and deletion walk every table with a foreign key to `users.id` instead of a hand-kept list, so a table a
+feature adds later is exported and cleaned up without anyone remembering to do it here. Claims are the exception
+the law makes: they are accounting records, so deletion detaches them from the chat account (the foreign key is
+set to NULL) and the daily retention job removes them only when the retention period has ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import buttons
+from bot.config import ConfigError
+from bot.storage.base import Base
+from bot.storage.models import ChoiceMenu, Delivery, DialogState, SeenEvent, User
+from bot.timeutil import local, now
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+SERVICE = "privacy.settings"
+SEEN_EVENTS_DAYS = 30
+"""Redelivered platform events arrive within minutes; a month is a wide margin."""
+DIALOG_GRACE = timedelta(days=7)
+OWNER_COLUMNS = ("user_id", "owner_user_id", "created_by", "redeemed_by")
+"""Columns that say a row belongs to (or was made by) the person; other user columns name them as the actor on
+someone else's record (a reviewer's decision), which is not theirs to take home."""
+HIDDEN_COLUMNS = {"iban_encrypted", "iban_hash", "token_hash"}
+SKIPPED_TABLES = {"button_tokens"}
+"""Internal keys behind buttons: nothing a person could read, and secrets while they are valid."""
+DROPPED_TABLES = {"deliveries", "event_recipients"}
+"""Rows that name a private chat: deleted with the person instead of kept with the link set to NULL."""
+FINAL_CLAIM_STATES = ("paid", "rejected", "withdrawn")
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    claims_retention_years: int = 8
+    """Accounting records are kept this many full calendar years after the year of their last change."""
+    deliveries_retention_days: int = 30
+    """Sent, failed and cancelled messages in the outbox are deleted after this many days."""
+
+
+def load(config) -> PrivacySettings:
+    """Read and check the [privacy] section; raises ConfigError naming every wrong key."""
+    section = config.section("privacy")
+    known = {f.name: f for f in dataclasses.fields(PrivacySettings)}
+    problems, values = [], {}
+    for key, value in section.items():
+        if key not in known:
+            problems.append(f"unknown key privacy.{key} (known keys: {', '.join(known)})")
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.append(f"privacy.{key} must be a whole number of at least 1, got {value!r}")
+        else:
+            values[key] = value
+    if problems:
+        raise ConfigError(problems)
+    return PrivacySettings(**values)
+
+
+def settings(app: App) -> PrivacySettings:
+    found = app.services.get(SERVICE)
+    if found is None:
+        found = app.services[SERVICE] = load(app.config)
+    return found
+
+
+def _user_columns() -> list[tuple[sa.Table, sa.Column]]:
+    """Every (table, column) with a foreign key to users.id, over every feature's models."""
+    import bot.storage.all_models  # noqa: F401  (registers every feature's tables)
+
+    found = []
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column.table.name == "users" for fk in column.foreign_keys):
+                found.append((table, column))
+    return found
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return {"bytes": len(value)}
+    return value
+
+
+def _row(table: sa.Table, row: sa.Row) -> dict[str, Any]:
+    out = {}
+    for key, value in row._mapping.items():
+        if key in HIDDEN_COLUMNS:
+            continue
+        if key == "iban_last4":
+            out["iban"] = f"…{value}" if value else None
+            continue
+        out[key] = _plain(value)
+    return out
+
+
+async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
+    """Everything stored about `user`, as JSON-ready data: their row, and every row that belongs to them."""
+    data: dict[str, Any] = {
+        "exported_at": now().isoformat(),
+        "user": _row(User.__table__, (await session.execute(sa.select(User.__table__).where(
+            User.id == user.id))).one()),
+    }
+    for table, column in _user_columns():
+        if table.name in SKIPPED_TABLES or column.name not in OWNER_COLUMNS:
+            continue
+        rows = (await session.execute(sa.select(table).where(column == user.id))).all()
+        if rows:
+            key = table.name if column.name == "user_id" else f"{table.name} ({column.name})"
+            data[key] = [_row(table, r) for r in rows]
+    if user.dm_chat_id:
+        menus = (await session.execute(sa.select(ChoiceMenu.__table__).where(
+            ChoiceMenu.platform == user.platform, ChoiceMenu.chat_id == user.dm_chat_id))).all()
+        if menus:
+            data["choice_menus"] = [_row(ChoiceMenu.__table__, r) for r in menus]
+    return data
+
+
+def export_json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_fallback).encode()
+
+
+def _fallback(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return str(value)
+
+
+@dataclass
+class Deleted:
+    rows: dict[str, int]
+    claims_kept: int
+
+
+async def delete_user(session: AsyncSession, user: User) -> Deleted:
+    """Delete the person and everything that is theirs; claims stay, detached, until their retention ends.
+
+    Runs in the caller's transaction: the confirmation, the deletion and its answer commit together.
+    """
+    await session.flush()
+    uid = user.id
+    counts: dict[str, int] = {}
+    claims_kept = 0
+    try:
+        from bot.storage.models_claims import Claim, Receipt
+    except ImportError:
+        Claim = Receipt = None
+    if Claim is not None:
+        claims_kept = await session.scalar(sa.select(sa.func.count()).where(Claim.user_id == uid)) or 0
+        used = sa.select(Claim.receipt_id).where(Claim.receipt_id.is_not(None))
+        result = await session.execute(sa.delete(Receipt).where(Receipt.user_id == uid, Receipt.id.not_in(used)))
+        counts["claim_receipts"] = result.rowcount or 0
+    if user.dm_chat_id:
+        await session.execute(sa.delete(ChoiceMenu).where(
+            ChoiceMenu.platform == user.platform, ChoiceMenu.chat_id == user.dm_chat_id))
+        await session.execute(sa.delete(Delivery).where(
+            Delivery.platform == user.platform, Delivery.chat_id == user.dm_chat_id))
+    for table, column in reversed(_user_columns()):
+        cascade = any(fk.ondelete and fk.ondelete.upper() == "CASCADE" for fk in column.foreign_keys)
+        if cascade or table.name in DROPPED_TABLES:
+            result = await session.execute(sa.delete(table).where(column == uid))
+        else:
+            result = await session.execute(sa.update(table).where(column == uid).values({column.name: None}))
+        if result.rowcount:
+            counts[table.name] = counts.get(table.name, 0) + result.rowcount
+    await session.execute(sa.delete(User).where(User.id == uid))
+    session.expunge_all()
+    log.info("deleted user %d on request (%d claims kept without the link)", uid, claims_kept)
+    return Deleted(counts, claims_kept)
+
+
+def claims_retention_cutoff(years: int, at: datetime) -> datetime:
+    """Records last changed before this moment have completed `years` full calendar years after their year."""
+    return datetime(local(at).year - years, 1, 1, tzinfo=local(at).tzinfo)
+
+
+async def enforce_retention(
+    session: AsyncSession, policy: PrivacySettings, *, keep_iban_after_payout: bool = False,
+    at: datetime | None = None,
+) -> dict[str, int]:
+    """Delete what has outlived its purpose; returns how many rows of each kind went."""
+    at = at or now()
+    done: dict[str, int] = {}
+
+    async def run(name: str, statement) -> None:
+        result = await session.execute(statement.execution_options(synchronize_session=False))
+        done[name] = result.rowcount or 0
+
+    await run("deliveries", sa.delete(Delivery).where(
+        Delivery.status.in_(("sent", "failed", "cancelled")),
+        Delivery.created_at < at - timedelta(days=policy.deliveries_retention_days)))
+    done["button_tokens"] = await buttons.purge_expired(session)
+    await run("seen_events", sa.delete(SeenEvent).where(SeenEvent.seen_at < at - timedelta(days=SEEN_EVENTS_DAYS)))
+    await run("dialog_states", sa.delete(DialogState).where(DialogState.expires_at < at - DIALOG_GRACE))
+    await run("choice_menus", sa.delete(ChoiceMenu).where(ChoiceMenu.created_at < at - buttons.MENU_TTL))
+    try:
+        from bot.storage.models_claims import Claim, PayoutBatch, Receipt
+    except ImportError:
+        return done
+    if not keep_iban_after_payout:
+        await run("paid_ibans", sa.update(Claim).where(Claim.status == "paid", Claim.iban_encrypted.is_not(None))
+                  .values(iban_encrypted=None))
+    cutoff = claims_retention_cutoff(policy.claims_retention_years, at)
+    old = sa.select(Claim.id).where(Claim.status.in_(FINAL_CLAIM_STATES), Claim.updated_at < cutoff)
+    receipts = sa.select(Claim.receipt_id).where(Claim.id.in_(old), Claim.receipt_id.is_not(None))
+    receipt_ids = list(await session.scalars(receipts))
+    await run("claims", sa.delete(Claim).where(Claim.id.in_(old)))
+    if receipt_ids:
+        await run("claim_receipts", sa.delete(Receipt).where(Receipt.id.in_(receipt_ids)))
+    emptied = sa.select(Claim.batch_id).where(Claim.batch_id.is_not(None))
+    await run("claim_batches", sa.delete(PayoutBatch).where(
+        PayoutBatch.created_at < cutoff, PayoutBatch.id.not_in(emptied)))
+    return done
+
+
+async def run_retention(app: App, at: datetime | None = None) -> dict[str, int]:
+    keep = False
+    try:
+        from bot.claims.workflow import settings as claims_settings
+
+        keep = claims_settings(app).payout.keep_iban_after_payout
+    except ImportError:
+        pass
+    async with app.db.session() as session:
+        done = await enforce_retention(session, settings(app), keep_iban_after_payout=keep, at=at)
+        await session.commit()
+    log.info("retention: %s", ", ".join(f"{k}={v}" for k, v in sorted(done.items()) if v) or "nothing to do")
+    return done
+
+
+async def retention_job(app: App) -> None:
+    """Once at start, then daily: a bot restarted every night still runs it."""
+    while True:
+        await run_retention(app)
+        await asyncio.sleep(24 * 3600)

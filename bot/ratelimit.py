@@ -1,0 +1,105 @@
+"""Per-person rate limit, checked before anything touches the database.
+
+A sliding window in memory per (platform, sender) is enough: one bot process serves a town or a district, and a
+restart forgetting the window only gives a flooder one more minute. Over the limit the person is told once, in
+a private chat, that the bot is pausing for them; after that their events are dropped without an answer and
+without a database write until the window has room again, so a flood costs neither the database nor the
+platform's sending quota.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from prometheus_client import Counter
+
+from bot.i18n import Translator, normalise_language
+from bot.messages import ButtonPress, Event, Reply
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+SERVICE = "ratelimit.users"
+WINDOW = 60.0
+
+
+class SlidingWindow:
+    """At most `limit` events per `window` seconds for each key; a limit of 0 or less switches it off."""
+
+    def __init__(self, limit: int, window: float = WINDOW, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._events: dict[tuple[str, str], deque[float]] = {}
+        self._warned: set[tuple[str, str]] = set()
+
+    def hit(self, key: tuple[str, str]) -> str:
+        """Record one event: "ok", "warn" (the first one over the limit) or "drop"."""
+        if self.limit <= 0:
+            return "ok"
+        t = self.clock()
+        if len(self._events) > 10_000:
+            self.forget_idle()
+        stamps = self._events.setdefault(key, deque())
+        while stamps and stamps[0] <= t - self.window:
+            stamps.popleft()
+        if len(stamps) < self.limit:
+            stamps.append(t)
+            self._warned.discard(key)
+            return "ok"
+        if key in self._warned:
+            return "drop"
+        self._warned.add(key)
+        return "warn"
+
+    def forget_idle(self) -> None:
+        """Drop the windows of people who have been quiet for a whole window, so memory stays bounded."""
+        t = self.clock()
+        for key in [k for k, s in self._events.items() if not s or s[-1] <= t - self.window]:
+            self._events.pop(key, None)
+            self._warned.discard(key)
+
+
+BUTTON_FACTOR = 3
+"""Button presses get a larger allowance than typed messages: tapping through a claim's menus is quick, and a
+press only does something with a token the bot itself handed to that person."""
+
+
+def limiter(app: App, kind: str = "message") -> SlidingWindow:
+    """The window for typed messages ("message") or for button presses ("button")."""
+    windows = app.services.get(SERVICE)
+    if windows is None:
+        limit = app.config.bot.user_messages_per_minute
+        windows = app.services[SERVICE] = {
+            "message": SlidingWindow(limit), "button": SlidingWindow(limit * BUTTON_FACTOR),
+        }
+    return windows[kind]
+
+
+def _counter(app: App) -> Counter:
+    found = app.services.get(SERVICE + ".metric")
+    if found is None:
+        found = app.services[SERVICE + ".metric"] = Counter(
+            "helferbot_rate_limited", "Events dropped by the per-person rate limit", ["platform"],
+            registry=app.metrics.registry,
+        )
+    return found
+
+
+def check(app: App, event: Event) -> list[Reply] | None:
+    """Count the event against its sender's window.
+
+    None: handle the event. A list: answer with it (maybe empty) instead of handling the event."""
+    window = limiter(app, "button" if isinstance(event, ButtonPress) else "message")
+    verdict = window.hit((event.platform, event.sender_id))
+    if verdict == "ok":
+        return None
+    _counter(app).labels(event.platform).inc()
+    if verdict == "drop" or event.is_group:
+        return []
+    t = Translator(normalise_language(event.language, app.config.bot.default_language))
+    return [Reply(t.gettext("You are sending me a lot of messages at once. I am taking a short break from you: please "
+                            "wait a minute and then send your message again."))]

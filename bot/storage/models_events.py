@@ -1,0 +1,117 @@
+"""Round tables and other meetings: events, who subscribes to which places, who was told, who answered.
+
+Who got an announcement is recorded per event rather than recomputed from subscriptions, so that a change or a
+cancellation reaches exactly those people, even if they unsubscribed or moved their subscription since.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.base import Base
+from bot.storage.types import UTCDateTime
+from bot.timeutil import now
+
+ANNOUNCED = "announced"
+CANCELLED = "cancelled"
+
+
+class Event(Base):
+    """A round table, Fachforum or meeting at one Gemeinde or Kreis."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    """The calendar UID: stays the same through changes, so calendars update the entry instead of adding one."""
+    sequence: Mapped[int] = mapped_column(default=0)
+    """The calendar SEQUENCE: goes up with every change and the cancellation."""
+    place_id: Mapped[str] = mapped_column(sa.String(12), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    location: Mapped[str] = mapped_column(sa.String(255), default="")
+    """Address or room, as the coordinator wrote it."""
+    topic: Mapped[str] = mapped_column(sa.String(120), default="")
+    organiser: Mapped[str] = mapped_column(sa.String(200), default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default=ANNOUNCED)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Subscription(Base):
+    """A person wants to hear about events at a Gemeinde or a Kreis."""
+
+    __tablename__ = "event_subscriptions"
+    __table_args__ = (sa.UniqueConstraint("user_id", "place_id", name="uq_event_subscriptions_user_place"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    place_id: Mapped[str] = mapped_column(sa.String(12), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class EventRecipient(Base):
+    """A chat that was told about an event: a subscriber's private chat or an announcement room.
+
+    `last_delivery_id` is the newest message about the event queued for this chat; while it is still pending a
+    change replaces it instead of queueing a second message.
+    """
+
+    __tablename__ = "event_recipients"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "platform", "chat_id", name="uq_event_recipients_event_chat"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(sa.String(16))
+    chat_id: Mapped[str] = mapped_column(sa.String(255))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    """None for an announcement room."""
+    last_delivery_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deliveries.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class Rsvp(Base):
+    """Yes, maybe or no from one person to one event."""
+
+    __tablename__ = "event_rsvps"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    answer: Mapped[str] = mapped_column(sa.String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class EventReminder(Base):
+    """Links a queued reminder to its event and person, so a change can move it and a "no" can drop it."""
+
+    __tablename__ = "event_reminders"
+
+    delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class EventUserSettings(Base):
+    """A person's quiet hours and the secret of their calendar feed.
+
+    Quiet hours are minutes after midnight, Berlin time; None means the configured default. The feed token is
+    kept in clear because the bot has to show the link again; it only opens a list of public events.
+    """
+
+    __tablename__ = "event_user_settings"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    quiet_enabled: Mapped[bool] = mapped_column(default=True)
+    quiet_from: Mapped[int | None] = mapped_column()
+    quiet_to: Mapped[int | None] = mapped_column()
+    feed_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

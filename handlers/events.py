@@ -1,0 +1,575 @@
+"""Round tables in the chat: coordinators announce, change and cancel; everyone lists, answers and imports.
+
+A coordinator can write the whole announcement in one message or be asked piece by piece; either way the bot
+shows a preview and sends nothing until it is confirmed. The permission is checked again on every step that
+acts, because a button may be pressed long after it was shown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from bot import http, outbox, roles
+from bot.context import Context
+from bot.events import feed, ics, render, scope, service
+from bot.events.draft import OPTIONAL, Draft
+from bot.events.parse import clean_location, parse_announcement
+from bot.events.quiet import QuietHoursPolicy
+from bot.events.settings import SERVICE, from_section
+from bot.events.when import WeekdayConflict, find_when
+from bot.i18n import N_
+from bot.messages import OutgoingFile
+from bot.router import Router
+from bot.storage.models_events import CANCELLED, Event
+from bot.timeutil import local, now
+
+ORDER = 45
+router = Router()
+DIALOG = "event_draft"
+EDITABLE = ("title", "when", "place", "location", "topic", "organiser", "description")
+_INTENT = re.compile(
+    r"^\s*(?:runde[rn]?\s+tisch|fachforum|fachtag|netzwerktreffen|vernetzungstreffen|arbeitskreis|stammtisch)\b",
+    re.IGNORECASE,
+)
+
+
+def install(app) -> None:
+    """Check `[events]` at start, hold pushes back in quiet hours, serve calendar feeds if HTTP is on."""
+    raw = app.config.section("events")
+    known = None
+    if raw.get("announce_chats"):
+        from knowledge.places import default_gazetteer
+
+        known = default_gazetteer()
+    settings = from_section(raw, known)
+    app.services[SERVICE] = settings
+    app.services[outbox.QUIET_HOURS] = QuietHoursPolicy(settings)
+    http.add_route(app, "GET", feed.ROUTE, feed.handle)
+
+    async def round_tables(session, user, day):
+        return await service.attended_on(app, session, user, day)
+
+    # A travel-cost claim can name the round table the trip was for (see handlers/claims.py).
+    app.services["claims.round_tables"] = round_tables
+
+
+def today() -> date:
+    return local(now()).date()
+
+
+def field_label(ctx: Context, name: str) -> str:
+    _ = ctx._
+    return {
+        "title": _("Title"), "when": _("Date and time"), "place": _("Place"), "location": _("Address or room"),
+        "topic": _("Topic"), "organiser": _("Organiser"), "description": _("Description"),
+    }[name]
+
+
+async def may_announce(ctx: Context) -> bool:
+    if await ctx.has_role(roles.COORDINATOR, anywhere=True):
+        return True
+    return await ctx.require(roles.COORDINATOR)
+
+
+async def area_names(ctx: Context) -> str:
+    names = []
+    for s in await ctx.scopes(roles.COORDINATOR):
+        names.append(ctx._("everywhere") if s == roles.EVERYWHERE else service.place_name(ctx.app, s))
+    return ", ".join(names)
+
+
+# --- writing an announcement ------------------------------------------------------------------------------------
+
+@router.command("runder_tisch", "new_event", description=N_("Announce a round table or meeting (coordinators)"),
+                private_only=True)
+async def new_event(ctx: Context, args: str) -> None:
+    if not await may_announce(ctx):
+        return
+    await ctx.start_dialog(DIALOG, "title", {"draft": Draft().to_json()})
+    if not args.strip():
+        ctx.reply(ctx._(
+            "What is the title of the event? You can also write everything in one message, e.g.:\n"
+            "\"Runder Tisch Asyl, Dienstag 12. April 14-17 Uhr, Rathaus Taunusstein-Hahn\""
+        ))
+        return
+    await take_whole_message(ctx, Draft(), args)
+
+
+@router.intent("event_announcement", priority=30)
+async def announcement_in_text(ctx: Context) -> bool:
+    """A coordinator who just writes "Runder Tisch ..., <date>" in a private chat gets the same preview."""
+    if ctx.is_group or not _INTENT.match(ctx.text):
+        return False
+    if not find_when(ctx.text, today()).found or not await ctx.has_role(roles.COORDINATOR, anywhere=True):
+        return False
+    await ctx.start_dialog(DIALOG, "title", {"draft": Draft().to_json()})
+    await take_whole_message(ctx, Draft(), ctx.text)
+    return True
+
+
+async def take_whole_message(ctx: Context, draft: Draft, text: str) -> None:
+    parsed = parse_announcement(text, today())
+    draft.merge(parsed)
+    if parsed.when.conflict is not None:
+        # The weekday question comes first; a place that is clear and allowed is kept meanwhile.
+        for candidate in parsed.place_texts:
+            found = ctx.app.places.resolve(candidate)
+            if found.status == "match" and found.best.kind in scope.SUBSCRIBABLE:
+                if await ctx.has_role(roles.COORDINATOR, found.best.id):
+                    draft.place_id = found.best.id
+                break
+        await save(ctx, draft, "choose_day")
+        await ask_weekday(ctx, parsed.when.conflict)
+        return
+    if not draft.place_id:
+        for candidate in parsed.place_texts:
+            if await take_place(ctx, draft, candidate, quiet=True):
+                return
+    await next_step(ctx, draft)
+
+
+async def save(ctx: Context, draft: Draft, step: str) -> None:
+    await ctx.update_dialog(step, draft=draft.to_json())
+
+
+def current(ctx: Context) -> Draft | None:
+    if ctx.dialog is None or ctx.dialog.name != DIALOG:
+        return None
+    return Draft.from_json(ctx.dialog.data.get("draft"))
+
+
+async def next_step(ctx: Context, draft: Draft) -> None:
+    """Ask for the first missing piece, or show the preview when nothing required is missing."""
+    _ = ctx._
+    missing = draft.missing()
+    if missing is None and draft.starts_at is not None and draft.starts_at <= now():
+        draft.start = draft.end = None
+        ctx.reply(_("That time has already passed."))
+        missing = "when"
+    if missing is None:
+        await save(ctx, draft, "preview")
+        await show_preview(ctx, draft)
+        return
+    await save(ctx, draft, missing)
+    if missing == "title":
+        ctx.reply(_("What is the title of the event? (e.g. \"Runder Tisch Asyl\")"))
+    elif missing == "when":
+        ctx.reply(_("When does it take place? (e.g. \"Dienstag 12. April 14-17 Uhr\" or \"3.12. 18:00\")"))
+    elif missing == "time":
+        ctx.reply(_("At what time on {date}? (e.g. \"14-17 Uhr\" or \"18:30\")",
+                    date=render.date_text(ctx.t, date.fromisoformat(draft.day or today().isoformat()))))
+    else:
+        ctx.reply(_("Where? Write the Gemeinde or Kreis, best with the address or room "
+                    "(e.g. \"Rathaus Taunusstein-Hahn\")."), buttons=await own_places(ctx))
+
+
+async def own_places(ctx: Context) -> list:
+    """The coordinator's own Gemeinden and Kreise as quick choices."""
+    rows = []
+    for place_id in (await ctx.scopes(roles.COORDINATOR))[:5]:
+        place = ctx.app.places.gazetteer.get(place_id) if place_id else None
+        if place is not None and place.kind in scope.SUBSCRIBABLE:
+            rows.append([await ctx.button(place.label, "event_place", {"place": place.id})])
+    return rows
+
+
+async def ask_weekday(ctx: Context, conflict: WeekdayConflict) -> None:
+    _ = ctx._
+    rows = [[await ctx.button(render.date_text(ctx.t, d), "event_day", {"day": d.isoformat()})]
+            for d in conflict.options]
+    ctx.reply(_("The date and the weekday do not fit together: {date} is not a {weekday}. Which day do you mean? "
+                "You can also write another date.",
+                date=render.date_text(ctx.t, conflict.written), weekday=render.weekday_name(ctx.t, conflict.weekday)),
+              buttons=rows)
+
+
+async def take_place(ctx: Context, draft: Draft, text: str, *, quiet: bool = False, as_location: bool = False) -> bool:
+    """Resolve the place; True if the reply is already given (a question back or the next step).
+
+    With `as_location` the text was the answer to "Where?" and also serves as the address if none is known.
+    """
+    _ = ctx._
+    resolution = ctx.app.places.resolve(text)
+    choices = [c.place for c in resolution.candidates[:8] if c.place.kind in scope.SUBSCRIBABLE]
+    if resolution.status == "none" or not choices:
+        if not quiet:
+            ctx.reply(_("I could not find a Gemeinde or Kreis in \"{text}\". Please write its name, e.g. "
+                        "\"Taunusstein\" or \"Rheingau-Taunus-Kreis\".", text=text))
+        return not quiet
+    if as_location and not draft.location:
+        draft.set_text("location", clean_location(text))
+    if resolution.status == "ambiguous":
+        await save(ctx, draft, "choose_place")
+        ctx.reply(_("Which place do you mean?"),
+                  buttons=[[await ctx.button(p.label, "event_place", {"place": p.id})] for p in choices])
+        return True
+    return await set_place(ctx, draft, resolution.best)
+
+
+async def set_place(ctx: Context, draft: Draft, place) -> bool:
+    _ = ctx._
+    if place.kind not in scope.SUBSCRIBABLE:
+        ctx.reply(_("Please name a Gemeinde or a Kreis; a whole Land is too wide for a meeting."))
+        await save(ctx, draft, "place")
+        return True
+    if not await ctx.has_role(roles.COORDINATOR, place.id):
+        ctx.reply(_("You may announce events only in your area ({areas}). Please name a place there.",
+                    areas=await area_names(ctx)))
+        await save(ctx, draft, "place")
+        return True
+    draft.place_id = place.id
+    await next_step(ctx, draft)
+    return True
+
+
+@router.dialog(DIALOG)
+async def draft_dialog(ctx: Context) -> None:
+    _ = ctx._
+    draft = current(ctx)
+    assert draft is not None and ctx.dialog is not None
+    step, text = ctx.dialog.step, ctx.text.strip()
+    if not text:
+        ctx.reply(_("Please write it as text, or /cancel."))
+        return
+    if step == "title":
+        await take_whole_message(ctx, draft, text)
+    elif step in ("when", "time", "edit:when", "choose_day"):
+        when = find_when(text, today())
+        if when.conflict is not None:
+            draft.apply_when(when)
+            await save(ctx, draft, "choose_day")
+            await ask_weekday(ctx, when.conflict)
+        elif step == "choose_day" and when.day is not None and when.start is None and draft.pending_times:
+            draft.choose_day(when.day)  # another date, with the times written before
+            await next_step(ctx, draft)
+        elif not draft.apply_when(when):
+            ctx.reply(_("I could not read a date and time in that. Please write it like \"Dienstag 12. April "
+                        "14-17 Uhr\" or \"3.12. 18:00\"."))
+        else:
+            await next_step(ctx, draft)
+    elif step in ("place", "edit:place", "choose_place"):
+        await take_place(ctx, draft, text, as_location=step != "choose_place")
+    elif step.startswith("edit:") and step[5:] in EDITABLE:
+        name = step[5:]
+        if name in OPTIONAL and text in ("-", "–"):
+            text = ""
+        draft.set_text(name, text)
+        await next_step(ctx, draft)
+    else:
+        ctx.reply(_("Please use the buttons above, or /cancel."))
+
+
+@router.button("event_day")
+async def pick_day(ctx: Context, payload: dict) -> None:
+    draft = current(ctx)
+    if draft is None:
+        await gone(ctx)
+        return
+    try:
+        day = date.fromisoformat(str(payload.get("day", "")))
+    except ValueError:
+        day = None
+    if day is None or day < today():
+        await gone(ctx)
+        return
+    draft.choose_day(day)
+    await next_step(ctx, draft)
+
+
+@router.button("event_place")
+async def pick_place(ctx: Context, payload: dict) -> None:
+    draft = current(ctx)
+    place = ctx.app.places.gazetteer.get(str(payload.get("place", "")))
+    if draft is None or place is None:
+        await gone(ctx)
+        return
+    await set_place(ctx, draft, place)
+
+
+async def gone(ctx: Context) -> None:
+    ctx.reply(ctx._("This draft is no longer open. Start again with /new_event."))
+
+
+async def show_preview(ctx: Context, draft: Draft) -> None:
+    _ = ctx._
+    values = draft.fields()
+    preview = Event(title=values.title, starts_at=values.starts_at, ends_at=values.ends_at, place_id=values.place_id,
+                    location=values.location, topic=values.topic, organiser=values.organiser,
+                    description=values.description, status="announced")
+    audience = await scope.subscriber_count(ctx.session, values.place_id)
+    rooms = len(scope.announce_chats(service.settings_of(ctx.app).announce_chats, values.place_id))
+    lines = [html.escape(_("Please check:")),
+             render.details(ctx.t, preview, service.place_name(ctx.app, values.place_id)),
+             html.escape(_("Place: {place}", place=service.place_label(ctx.app, values.place_id))), ""]
+    if draft.event_id:
+        lines.append(html.escape(_("Everyone who was told about the event will hear about the change.")))
+        confirm = _("Save and notify")
+    else:
+        reach = ctx.ngettext("It goes to {n} subscriber.", "It goes to {n} subscribers.", audience)
+        if rooms:
+            reach = ctx.ngettext("It goes to {n} subscriber", "It goes to {n} subscribers", audience) + " " + \
+                ctx.ngettext("and {n} announcement room.", "and {n} announcement rooms.", rooms)
+        lines.append(html.escape(reach))
+        confirm = _("Announce")
+    ctx.reply("\n".join(lines), html=True, buttons=[
+        [await ctx.button(confirm, "event_confirm", {}, single_use=True)],
+        [await ctx.button(_("Edit"), "event_edit_menu", {}), await ctx.button(_("Discard"), "event_discard", {})],
+    ])
+
+
+@router.button("event_edit_menu")
+async def edit_menu(ctx: Context, payload: dict) -> None:
+    if current(ctx) is None:
+        await gone(ctx)
+        return
+    rows = [[await ctx.button(field_label(ctx, name), "event_edit_field", {"f": name})] for name in EDITABLE]
+    ctx.reply(ctx._("What would you like to change?"), buttons=rows)
+
+
+@router.button("event_edit_field")
+async def edit_field(ctx: Context, payload: dict) -> None:
+    _ = ctx._
+    draft = current(ctx)
+    name = payload.get("f")
+    if draft is None or name not in EDITABLE:
+        await gone(ctx)
+        return
+    await save(ctx, draft, f"edit:{name}")
+    if name == "when":
+        ctx.reply(_("When does it take place? (e.g. \"Dienstag 12. April 14-17 Uhr\" or \"3.12. 18:00\")"))
+    elif name == "place":
+        ctx.reply(_("Where? Write the Gemeinde or Kreis, best with the address or room "
+                    "(e.g. \"Rathaus Taunusstein-Hahn\")."))
+    elif name in OPTIONAL:
+        ctx.reply(_("Please write the new {field} (or \"-\" to leave it empty).", field=field_label(ctx, name)))
+    else:
+        ctx.reply(_("Please write the new {field}.", field=field_label(ctx, name)))
+
+
+@router.button("event_discard")
+async def discard(ctx: Context, payload: dict) -> None:
+    if ctx.dialog is not None and ctx.dialog.name == DIALOG:
+        await ctx.end_dialog()
+    ctx.reply(ctx._("Discarded. Nothing was sent."), edit=True)
+
+
+@router.button("event_confirm")
+async def confirm(ctx: Context, payload: dict) -> None:
+    _ = ctx._
+    draft = current(ctx)
+    if draft is None or draft.missing() is not None:
+        await gone(ctx)
+        return
+    values = draft.fields()
+    if not await ctx.require(roles.COORDINATOR, values.place_id):
+        return
+    if values.starts_at <= now():
+        await next_step(ctx, draft)
+        return
+    if draft.event_id:
+        event = await ctx.session.get(Event, draft.event_id)
+        if event is None or event.status == CANCELLED:
+            await ctx.end_dialog()
+            ctx.reply(_("This event was cancelled in the meantime; nothing was changed."))
+            return
+        if not await ctx.require(roles.COORDINATOR, event.place_id):
+            return
+        changed, fan = await service.change(ctx.app, ctx.session, event, values)
+        await ctx.end_dialog()
+        if not changed:
+            ctx.reply(_("Nothing was changed."))
+            return
+        ctx.reply(_("Saved. Messages about the change are on their way.") + "\n" + sent_summary(ctx, fan))
+    else:
+        event, fan = await service.create(ctx.app, ctx.session, values, ctx.user)
+        await ctx.end_dialog()
+        ctx.reply(_("Announced: {title}.", title=event.title) + "\n" + sent_summary(ctx, fan))
+    await show_event(ctx, event)
+
+
+def sent_summary(ctx: Context, fan: service.Fanout) -> str:
+    parts = [ctx.ngettext("{n} person", "{n} people", fan.total_people)]
+    if fan.chats:
+        parts.append(ctx.ngettext("{n} announcement room", "{n} announcement rooms", fan.chats))
+    return ctx._("Queued for: {whom}.", whom=", ".join(parts))
+
+
+# --- one event --------------------------------------------------------------------------------------------------
+
+async def load(ctx: Context, payload: dict) -> Event | None:
+    event = await ctx.session.get(Event, event_id(payload))
+    if event is None:
+        ctx.reply(ctx._("I cannot find this event any more."))
+    return event
+
+
+def event_id(payload: dict) -> int:
+    """The event a button names; 0 (no event) for anything but a positive whole number."""
+    value = payload.get("e")
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else 0
+
+
+async def show_event(ctx: Context, event: Event) -> None:
+    """The event with answer and calendar buttons, and for its coordinators change/cancel/answers."""
+    _ = ctx._
+    name = service.place_name(ctx.app, event.place_id)
+    lines = [render.details(ctx.t, event, name)]
+    mine = await service.answer_of(ctx.session, event, ctx.user)
+    if mine:
+        lines += ["", html.escape(render.answer_state(ctx.t, mine))]
+    rows = []
+    if event.status != CANCELLED:
+        rows.append([await ctx.button(render.answer_label(ctx.t, a), "event_rsvp", {"e": event.id, "a": a})
+                     for a in service.ANSWERS])
+    rows.append([await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})])
+    if event.status != CANCELLED and await ctx.has_role(roles.COORDINATOR, event.place_id):
+        rows.append([
+            await ctx.button(_("Change"), "event_change", {"e": event.id}),
+            await ctx.button(_("Cancel event"), "event_cancel", {"e": event.id}),
+            await ctx.button(_("Answers"), "event_answers", {"e": event.id}),
+        ])
+    ctx.reply("\n".join(lines), html=True, buttons=rows)
+
+
+@router.button("event_show")
+async def show(ctx: Context, payload: dict) -> None:
+    event = await load(ctx, payload)
+    if event is not None:
+        await show_event(ctx, event)
+
+
+@router.button("event_rsvp")
+async def rsvp(ctx: Context, payload: dict) -> None:
+    _ = ctx._
+    value = payload.get("a")
+    event = await ctx.session.get(Event, event_id(payload))
+    if event is None or value not in service.ANSWERS:
+        ctx.reply(_("I cannot find this event any more."))
+        return
+    if event.status == CANCELLED:
+        text = _("This event has been cancelled.")
+    elif (event.ends_at or event.starts_at) < now():
+        text = _("This event is already over.")
+    else:
+        await service.answer(ctx.app, ctx.session, event, ctx.user, value)
+        text = _("Thank you! {state}", state=render.answer_state(ctx.t, value))
+        if value != "no" and ctx.user.dm_chat_id:
+            text += " " + _("I will remind you before it starts.")
+    if ctx.is_group:
+        # An answer is personal: confirm it in the private chat, never in front of the group.
+        if ctx.user.dm_chat_id:
+            await ctx.notify(ctx.user, text)
+        return
+    ctx.reply(text)
+
+
+@router.button("event_ics")
+async def calendar_file(ctx: Context, payload: dict) -> None:
+    event = await load(ctx, payload)
+    if event is None:
+        return
+    data = ics.event_file(event, service.place_name(ctx.app, event.place_id))
+    ctx.reply(ctx._("Open the file to add the event to your calendar."),
+              file=OutgoingFile(ics.filename(event), "text/calendar", data))
+
+
+# --- managing ---------------------------------------------------------------------------------------------------
+
+async def managed(ctx: Context, payload: dict) -> Event | None:
+    event = await load(ctx, payload)
+    if event is None or not await ctx.require(roles.COORDINATOR, event.place_id):
+        return None
+    if event.status == CANCELLED:
+        ctx.reply(ctx._("This event has been cancelled."))
+        return None
+    return event
+
+
+@router.button("event_change")
+async def change(ctx: Context, payload: dict) -> None:
+    event = await managed(ctx, payload)
+    if event is None:
+        return
+    if ctx.is_group:
+        await ctx.app.point_to_private(ctx)
+        return
+    draft = Draft.from_event(event)
+    await ctx.start_dialog(DIALOG, "preview", {"draft": draft.to_json()})
+    await show_preview(ctx, draft)
+
+
+@router.button("event_cancel")
+async def cancel_ask(ctx: Context, payload: dict) -> None:
+    event = await managed(ctx, payload)
+    if event is None:
+        return
+    _ = ctx._
+    ctx.reply(_("Really cancel \"{title}\" on {date}? Everyone who was told about it will be informed.",
+                title=event.title, date=render.day_text(ctx.t, event.starts_at)),
+              buttons=[[await ctx.button(_("Yes, cancel the event"), "event_cancel_yes", {"e": event.id},
+                                         single_use=True),
+                        await ctx.button(_("No, keep it"), "event_show", {"e": event.id})]])
+
+
+@router.button("event_cancel_yes")
+async def cancel_do(ctx: Context, payload: dict) -> None:
+    event = await managed(ctx, payload)
+    if event is None:
+        return
+    fan = await service.cancel(ctx.app, ctx.session, event)
+    ctx.reply(ctx._("The event is cancelled.") + "\n" + sent_summary(ctx, fan), edit=True)
+
+
+@router.button("event_answers")
+async def answers(ctx: Context, payload: dict) -> None:
+    event = await load(ctx, payload)
+    if event is None or not await ctx.require(roles.COORDINATOR, event.place_id):
+        return
+    found, told = await service.counts(ctx.session, event)
+    ctx.reply(ctx._("Answers for \"{title}\": {yes} yes, {maybe} maybe, {no} no ({told} people were told).",
+                    title=event.title, yes=found["yes"], maybe=found["maybe"], no=found["no"], told=told))
+
+
+# --- listing ----------------------------------------------------------------------------------------------------
+
+@router.command("termine", "events", description=N_("Upcoming round tables and meetings for your places"),
+                private_only=True)
+async def list_events(ctx: Context, args: str) -> None:
+    _ = ctx._
+    limit = service.settings_of(ctx.app).upcoming_limit
+    if args.strip():
+        resolution = ctx.app.places.resolve(args)
+        if resolution.status != "match":
+            ctx.reply(_("I could not find exactly one place for \"{where}\". Please write the Gemeinde or Kreis "
+                        "more precisely.", where=args.strip()))
+            return
+        places, everywhere = [resolution.best.id], False
+        heading = _("Upcoming events for {place}:", place=resolution.best.name)
+    else:
+        places = [s.place_id for s in await scope.subscriptions_of(ctx.session, ctx.user)]
+        managed_scopes = await ctx.scopes(roles.COORDINATOR)
+        everywhere = roles.EVERYWHERE in managed_scopes
+        places += [s for s in managed_scopes if s != roles.EVERYWHERE]
+        if not places and not everywhere:
+            ctx.reply(_("You have not subscribed to any place yet. Subscribe with /subscribe <place>, e.g. "
+                        "/subscribe Taunusstein, or look at one place with /events <place>."))
+            return
+        heading = _("Upcoming events for your places:")
+    events = await service.upcoming(ctx.session, places, everywhere=everywhere, limit=limit)
+    if not events:
+        ctx.reply(_("There are no upcoming events there at the moment."))
+        return
+    lines, rows = [heading], []
+    for number, event in enumerate(events, 1):
+        mark = ""
+        if event.status == CANCELLED:
+            mark = " – " + _("CANCELLED")
+        else:
+            mine = await service.answer_of(ctx.session, event, ctx.user)
+            mark = {"yes": " ✓", "maybe": " ?", "no": " ✗"}.get(mine or "", "")
+        lines.append(f"{number}. {render.short_day(ctx.t, event.starts_at)} {render.clock(event.starts_at)} – "
+                     f"{event.title} ({service.place_name(ctx.app, event.place_id)}){mark}")
+        rows.append([await ctx.button(f"{number}. {event.title}"[:60], "event_show", {"e": event.id})])
+    ctx.reply("\n".join(lines), buttons=rows)
