@@ -81,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
 async def prepare(cfg, *, extra_superadmins=None):
     from bot.app import build_app
 
+    try:
+        app = build_app(cfg, extra_superadmins=extra_superadmins)
+    except config_mod.ConfigError as exc:
+        print("Configuration problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    app = build_app(cfg, extra_superadmins=extra_superadmins)
     await app.db.migrate()
     return app
 

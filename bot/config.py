@@ -79,6 +79,7 @@ class MatrixSection:
     join_policy: str = "anyone"
     allowed_servers: list[str] = field(default_factory=list)
     max_file_mb: int = 20
+    rate_per_second: float = 5.0
 
 
 @dataclass
@@ -281,6 +282,10 @@ def _check(cfg: Config) -> list[str]:
             problems.append(f"matrix.user_id must look like @bot:example.org, got {cfg.matrix.user_id!r}")
         if not (cfg.matrix.password or cfg.matrix.access_token):
             problems.append("matrix.password or matrix.access_token is required when matrix.homeserver is set")
+    if cfg.matrix.rate_per_second <= 0:
+        problems.append("matrix.rate_per_second must be a positive number")
+    if cfg.matrix.join_policy == "servers" and not cfg.matrix.allowed_servers:
+        problems.append('matrix.allowed_servers must list at least one server when matrix.join_policy is "servers"')
     if cfg.matrix.join_policy not in ("anyone", "servers"):
         problems.append(f'matrix.join_policy must be "anyone" or "servers", got {cfg.matrix.join_policy!r}')
     for uid in cfg.admins.matrix:
