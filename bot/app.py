@@ -141,8 +141,7 @@ class App:
             ctx.reply(_("That message is too long for me (at most {limit} characters). Please send it shorter.",
                         limit=limit))
             return
-        # Dialogs belong to the private chat: a group message never feeds (or ends) one.
-        state = None if ctx.is_group else await dialogs.current(ctx.session, ctx.user)
+        state = await dialogs.current(ctx.session, ctx.user)
         if state is not None and dialogs.expired(state):
             await dialogs.end(ctx.session, ctx.user)
             state = None
