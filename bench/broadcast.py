@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select, update  # noqa: E402
 
+from bench.common import scratch_postgres  # noqa: E402
 from bot import config as config_mod  # noqa: E402
 from bot import outbox  # noqa: E402
 from bot.app import build_app  # noqa: E402
@@ -216,22 +217,6 @@ async def run_once(backend: str, database_url: str, args: argparse.Namespace, da
             count_429=emu.count_429, lost=len(wanted - set(emu.copies)),
             duplicates=sum(n - 1 for n in emu.copies.values()), in_flight=in_flight, leased=len(leased), wall=wall,
         )
-
-
-async def scratch_postgres(url: str, create: bool, name: str) -> str:
-    import asyncpg
-
-    server = url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(server)
-    try:
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        else:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-    base, _, _db = url.rpartition("/")
-    return f"{base}/{name}"
 
 
 def report(result: Result, args: argparse.Namespace) -> None:

@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import scratch_postgres  # noqa: E402
 from tests.support.telegram_emulator import SentMessage, TelegramEmulator  # noqa: E402
 
 TOKEN = "424242:BENCH"
@@ -135,22 +136,6 @@ async def run_once(backend: str, database_url: str, users: int, messages: int, r
             log.close()
     usage = os.times()
     return Result(backend, users * messages, elapsed, latencies, usage.children_user + usage.children_system)
-
-
-async def scratch_postgres(url: str, create: bool, name: str) -> str:
-    import asyncpg
-
-    server = url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(server)
-    try:
-        if create:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        else:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-    base, _, _db = url.rpartition("/")
-    return f"{base}/{name}"
 
 
 async def main() -> None:

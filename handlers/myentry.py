@@ -39,6 +39,13 @@ async def owned(ctx: Context) -> list[DirectoryEntry]:
     ))
 
 
+async def entry_of(ctx: Context, entry_id) -> DirectoryEntry | None:
+    """The entry a button or dialog names; anything but a whole number names none."""
+    if not isinstance(entry_id, int) or isinstance(entry_id, bool):
+        return None
+    return await ctx.session.get(DirectoryEntry, entry_id)
+
+
 async def may_edit(ctx: Context, entry: DirectoryEntry | None) -> bool:
     """Checked on every press: the entry is the user's own and they still coordinate its place."""
     if entry is None:
@@ -81,7 +88,7 @@ async def my_entry(ctx: Context, args: str) -> None:
 
 @router.button("entry_confirm")
 async def confirm(ctx: Context, payload: dict) -> None:
-    entry = await ctx.session.get(DirectoryEntry, payload.get("id"))
+    entry = await entry_of(ctx, payload.get("id"))
     if not await may_edit(ctx, entry):
         return
     entry.verified = today()
@@ -91,7 +98,7 @@ async def confirm(ctx: Context, payload: dict) -> None:
 
 @router.button("entry_delete")
 async def remove(ctx: Context, payload: dict) -> None:
-    entry = await ctx.session.get(DirectoryEntry, payload.get("id"))
+    entry = await entry_of(ctx, payload.get("id"))
     if not await may_edit(ctx, entry):
         return
     await ctx.session.delete(entry)
@@ -100,7 +107,7 @@ async def remove(ctx: Context, payload: dict) -> None:
 
 @router.button("entry_edit")
 async def edit(ctx: Context, payload: dict) -> None:
-    entry = await ctx.session.get(DirectoryEntry, payload.get("id"))
+    entry = await entry_of(ctx, payload.get("id"))
     if not await may_edit(ctx, entry):
         return
     rows = [[await ctx.button(ctx._(label), "entry_field", {"id": entry.id, "field": name})]
@@ -110,7 +117,7 @@ async def edit(ctx: Context, payload: dict) -> None:
 
 @router.button("entry_field")
 async def edit_field(ctx: Context, payload: dict) -> None:
-    entry = await ctx.session.get(DirectoryEntry, payload.get("id"))
+    entry = await entry_of(ctx, payload.get("id"))
     field = payload.get("field")
     if field not in FIELDS or not await may_edit(ctx, entry):
         return
@@ -147,7 +154,7 @@ async def entry_dialog(ctx: Context) -> None:
     text = ctx.text.strip()
     value = "" if text.lower() in SKIP else text
     if state.step == "edit":
-        entry = await ctx.session.get(DirectoryEntry, state.data.get("id"))
+        entry = await entry_of(ctx, state.data.get("id"))
         field = state.data.get("field")
         if not await may_edit(ctx, entry):
             await ctx.end_dialog()

@@ -158,3 +158,26 @@ def test_directory_cli_import_rejects_bad_file_and_exports(tmp_path, db_url):
     rows = read_directory(out, lambda pid: True)
     assert any(r.role == "Koordination Asyl" and r.topics == ("bildung",) for r in rows)
     assert len(rows) > 100  # the seed is there too
+
+
+async def test_forged_entry_buttons_change_nothing(seeded, new_chat):
+    from bot import buttons, users
+
+    coord = new_chat("coord2")
+    await grant_role(seeded, coord, "coordinator", "08116")
+    await coord.say("/meineintrag")
+    async with seeded.db.session() as session:
+        user = await users.find(session, "test", "coord2")
+        seed_entry = (await session.scalars(select(DirectoryEntry).where(DirectoryEntry.place_id == "08116"))).first()
+        forged = [
+            await buttons.create(session, user, "entry_delete", {"id": None}),
+            await buttons.create(session, user, "entry_delete", {"id": "1; drop"}),
+            # A seed entry inside the coordinator's area is still not theirs to delete.
+            await buttons.create(session, user, "entry_delete", {"id": seed_entry.id}),
+        ]
+        await session.commit()
+    for token in forged:
+        await coord.press_token(token)
+        assert "gelöscht" not in coord.text
+    async with seeded.db.session() as session:
+        assert await session.get(DirectoryEntry, seed_entry.id) is not None
