@@ -210,7 +210,7 @@ async def enforce_retention(
     await run("dialog_states", sa.delete(DialogState).where(DialogState.expires_at < at - DIALOG_GRACE))
     await run("choice_menus", sa.delete(ChoiceMenu).where(ChoiceMenu.created_at < at - buttons.MENU_TTL))
     try:
-        from bot.storage.models_claims import Claim, PayoutBatch, Receipt
+        from bot.storage.models_claims import AuditEntry, Claim, PayoutBatch, Receipt
     except ImportError:
         return done
     if not keep_iban_after_payout:
@@ -226,6 +226,11 @@ async def enforce_retention(
     emptied = sa.select(Claim.batch_id).where(Claim.batch_id.is_not(None))
     await run("claim_batches", sa.delete(PayoutBatch).where(
         PayoutBatch.created_at < cutoff, PayoutBatch.id.not_in(emptied)))
+    # The log of a removed record goes with it (the database refuses this while the claim or batch exists).
+    await run("claim_audit", sa.delete(AuditEntry).where(
+        sa.or_(AuditEntry.claim_id.is_not(None), AuditEntry.batch_id.is_not(None)),
+        sa.or_(AuditEntry.claim_id.is_(None), AuditEntry.claim_id.not_in(sa.select(Claim.id))),
+        sa.or_(AuditEntry.batch_id.is_(None), AuditEntry.batch_id.not_in(sa.select(PayoutBatch.id)))))
     return done
 
 

@@ -156,8 +156,10 @@ async def test_rejecting_needs_a_reason_which_the_volunteer_reads(app, chat, new
     told = adapter.to(chat.chat_id)[-1].text
     assert "abgelehnt" in told and "keine ehrenamtliche Tätigkeit" in told
     entries = await audit_of(app, claim_id)
+    async with app.db.session() as session:
+        rita_id = (await users.find(session, "test", "rita")).id
     assert (entries[-1].action, entries[-1].note, entries[-1].actor) == (
-        "rejected", "Die Fahrt war keine ehrenamtliche Tätigkeit.", "test:rita")
+        "rejected", "Die Fahrt war keine ehrenamtliche Tätigkeit.", f"user:{rita_id}")
 
 
 async def test_ask_for_information_and_the_volunteer_answers_in_the_chat(tmp_path, db_url, db):
@@ -277,7 +279,8 @@ async def test_the_audit_log_cannot_be_changed_or_deleted(app, chat, database_ba
             else:
                 raise AssertionError(f"{statement} was allowed on {database_backend}")
     [entry] = await audit_of(app, claim_id)
-    assert (entry.action, entry.actor, entry.note) == ("submitted", "test:anna", None)
+    assert (entry.action, entry.actor, entry.note) == ("submitted", f"user:{entry.actor_id}", None)
+    assert "anna" not in entry.actor  # a pseudonym, not the chat account
     async with app.db.session() as session:
         session.add(AuditEntry(claim_id=claim_id, actor="cli", action="noted"))
         await session.commit()  # appending still works

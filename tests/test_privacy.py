@@ -187,6 +187,8 @@ async def test_retention_removes_what_has_outlived_its_purpose(tmp_path, db_url,
     done = await privacy.run_retention(app)
 
     assert done["claims"] == 1 and done["deliveries"] == 1 and done["seen_events"] == 1
+    assert await count(app, AuditEntry, AuditEntry.claim_id == old) == 0  # the log goes with its record
+    assert await count(app, AuditEntry, AuditEntry.claim_id == recent) == 1
     async with app.db.session() as session:
         assert await session.get(Claim, old) is None and await session.get(Receipt, old_receipt) is None
         kept = await session.get(Claim, recent)

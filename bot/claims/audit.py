@@ -1,7 +1,8 @@
 """The audit log: every step of every claim, written in the same transaction as the step itself.
 
-Entries are only ever added; the database refuses UPDATE and DELETE on the table (triggers from migration 0004),
-so not even a bug or a hand-typed SQL statement can rewrite who approved what.
+Entries are only ever added; the database refuses UPDATE, and DELETE of any entry whose claim or batch still
+exists (triggers from migrations 0004 and 0005), so not even a bug or a hand-typed SQL statement can rewrite who
+approved what. Once the retention job has removed a claim, its entries go with it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ CLI = "cli"
 
 
 def actor_label(user: User | None) -> str:
-    return CLI if user is None else f"{user.platform}:{user.platform_user_id}"[:80]
+    """A pseudonym, not the chat account: the log outlives accounts, and a deleted person must not stay named.
+
+    While the account exists, the id leads to it; once it is deleted, nothing does (ids are never reused).
+    """
+    return CLI if user is None else f"user:{user.id}"
 
 
 async def record(

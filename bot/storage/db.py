@@ -45,10 +45,29 @@ class Database:
         async with self.sessionmaker() as session:
             yield session
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest revision; safe to run on every start."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+    async def migrate(self, target: str = "heads") -> None:
+        """Bring the schema to the newest revision (or `target`); safe to run on every start.
+
+        On SQLite, foreign-key enforcement is off while migrations run: changing a table there means rebuilding
+        it, and dropping the old copy with enforcement on would cascade-delete the rows that point to it. The
+        references are checked afterwards instead, and a migration that broke one is not committed.
+        """
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await conn.commit()
+            try:
+                await conn.run_sync(_upgrade, target)
+                if self.is_sqlite:
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        await conn.rollback()
+                        raise RuntimeError(f"migration left {len(broken)} broken references, e.g. {broken[0]!r}")
+                await conn.commit()
+            finally:
+                if self.is_sqlite:
+                    await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    await conn.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -60,10 +79,10 @@ def alembic_config() -> AlembicConfig:
     return cfg
 
 
-def _upgrade(connection) -> None:
+def _upgrade(connection, target: str = "heads") -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, "heads")
+    command.upgrade(cfg, target)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

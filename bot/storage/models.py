@@ -22,7 +22,12 @@ class User(Base):
     """
 
     __tablename__ = "users"
-    __table_args__ = (sa.UniqueConstraint("platform", "platform_user_id", name="uq_users_platform_user"),)
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "platform_user_id", name="uq_users_platform_user"),
+        # Ids are never handed out twice, also on SQLite: the claims audit log names people by id after their
+        # account is deleted, and a newcomer must not inherit a deleted reviewer's history.
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(sa.String(16))

@@ -137,7 +137,7 @@ class AuditEntry(Base):
     actor_id: Mapped[int | None]
     """The user who acted; None for the command line."""
     actor: Mapped[str] = mapped_column(sa.String(80))
-    """Readable actor at the time ("telegram:1234", "cli"): stays meaningful if the user row goes."""
+    """"user:<id>" or "cli": a pseudonym, so the log names nobody once their account is deleted."""
     action: Mapped[str] = mapped_column(sa.String(32))
     old_status: Mapped[str | None] = mapped_column(sa.String(20))
     new_status: Mapped[str | None] = mapped_column(sa.String(20))
