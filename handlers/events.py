@@ -462,7 +462,9 @@ async def rsvp(ctx: Context, payload: dict) -> None:
         if ctx.user.dm_chat_id:
             await ctx.notify(ctx.user, text)
         return
-    ctx.reply(text)
+    # The calendar choice again: where choices are numbered, this answer replaces the announcement's list.
+    ctx.reply(text, buttons=[[await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})]]
+              if event.status != CANCELLED and value != "no" else [])
 
 
 @router.button("event_ics")
@@ -528,8 +530,10 @@ async def answers(ctx: Context, payload: dict) -> None:
     if event is None or not await ctx.require(roles.COORDINATOR, event.place_id):
         return
     found, told = await service.counts(ctx.session, event)
-    ctx.reply(ctx._("Answers for \"{title}\": {yes} yes, {maybe} maybe, {no} no ({told} people were told).",
-                    title=event.title, yes=found["yes"], maybe=found["maybe"], no=found["no"], told=told))
+    ctx.reply(ctx.ngettext(
+        "Answers for \"{title}\": {yes} yes, {maybe} maybe, {no} no ({told} person was told).",
+        "Answers for \"{title}\": {yes} yes, {maybe} maybe, {no} no ({told} people were told).",
+        told, title=event.title, yes=found["yes"], maybe=found["maybe"], no=found["no"], told=told))
 
 
 # --- listing ----------------------------------------------------------------------------------------------------

@@ -190,6 +190,11 @@ async def test_answers_are_counted_for_the_organiser_and_a_no_drops_the_reminder
     await coordinator.press("Runder Tisch Asyl")
     await coordinator.press("Answers")
     assert "1 yes, 2 maybe, 1 no (4 people were told)" in coordinator.text
+    await coordinator.say("/sprache de")
+    await coordinator.say("/termine")
+    await coordinator.press("Runder Tisch Asyl")
+    await coordinator.press("Rückmeldungen")
+    assert "1 ja, 2 vielleicht, 1 nein (4 Personen wurden informiert)" in coordinator.text
 
     await make_due(app, service.REMINDER)
     await deliver_due(app)
@@ -486,6 +491,10 @@ async def test_subscribers_on_a_platform_without_buttons_answer_by_number(app, c
     async with app.db.session() as session:
         counts, told = await service.counts(session, await session.get(Event, (await only_event(app)).id))
     assert counts["yes"] == 1 and told == 2
+    # The answer offers the calendar again, as choice 1 where choices are numbered.
+    assert [b.label for row in person.replies[-1].buttons for b in row] == ["Add to calendar (.ics)"]
+    await person.say("1")
+    assert person.replies[-1].file is not None and person.replies[-1].file.filename.endswith(".ics")
 
 
 async def test_a_travel_cost_claim_can_name_the_round_table_attended_that_day(app, adapter, coordinator, new_chat):

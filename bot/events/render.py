@@ -83,7 +83,7 @@ def announcement(t: Translator, event: Event, place_name: str) -> str:
         html.escape(_("New event in {place}:", place=place_name)),
         details(t, event, place_name),
         "",
-        html.escape(_("Will you come? Answer with the buttons below; you can change your answer at any time.")),
+        html.escape(_("Will you come? Answer with one of the choices below; you can change your answer at any time.")),
     ])
 
 
