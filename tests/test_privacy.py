@@ -11,7 +11,9 @@ from datetime import date, datetime, timedelta
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot import logs, privacy
 from bot.app import build_app
@@ -226,6 +228,13 @@ async def test_logs_hold_no_texts_names_phone_numbers_or_ibans(app, chat):
         await chat.say("/loeschen")
         await chat.press("Ja, alles löschen")
         logging.getLogger("probe").error("failed for DE89 3704 0044 0532 0130 00 and +49 171 2345678 a@b.de")
+        async with app.db.session() as session:  # a database error quotes its statement, never its values
+            session.add_all([User(platform="test", platform_user_id=f"Anna Müller {i}") for i in range(2)])
+            await session.flush()
+            await session.execute(sa.update(User).where(User.platform == "test").values(
+                platform_user_id="Nummer Müller"))
+    except IntegrityError:
+        logging.getLogger("probe").exception("database error")
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
@@ -235,6 +244,7 @@ async def test_logs_hold_no_texts_names_phone_numbers_or_ibans(app, chat):
     for secret in ("Anna Müller", "Müller", "DE89", "0532013000", "2345678", "anna.mueller", "a@b.de", "Nummer"):
         assert secret not in out, secret
     assert "[iban]" in out and "[number]" in out and "[email]" in out
+    assert "UPDATE users" in out and "hide_parameters" in out
 
 
 async def test_a_flooding_person_is_told_once_then_ignored_without_writes(tmp_path, db_url, db, new_chat):

@@ -26,7 +26,8 @@ def sqlite_url(path: Path) -> str:
 class Database:
     def __init__(self, url: str, *, echo: bool = False):
         self.url = url
-        kwargs: dict = {"echo": echo}
+        # A failed statement's values are personal data (names, IBANs, message texts): errors quote only the SQL.
+        kwargs: dict = {"echo": echo, "hide_parameters": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
         else:
