@@ -31,6 +31,13 @@ log = logging.getLogger(__name__)
 
 BackgroundJob = Callable[["App"], Awaitable[None]]
 
+CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "cancel"})
+"""Typed without the slash in the middle of a dialog, these still cancel it: the question asked is never one they
+would answer."""
+
+# How long a stop waits for the sends in flight; compose.yaml's stop_grace_period must leave more than this.
+STOP_TIMEOUT_SECONDS = 10
+
 
 class App:
     def __init__(
@@ -91,8 +98,11 @@ class App:
                 if isinstance(event, IncomingMessage):
                     token = None
                     adapter = self.adapters.get(event.platform)
-                    if event.text and not (adapter and adapter.native_buttons) and event.attachment is None:
-                        token = await buttons.menu_choice(session, event.platform, event.chat_id, event.text)
+                    numbered = not (adapter and adapter.native_buttons)
+                    # A typed label is read as a tap only in private chats: in a group, "ja" is usually talk.
+                    if event.text and event.attachment is None and (numbered or not event.is_group):
+                        token = await buttons.menu_choice(session, event.platform, event.chat_id, event.text,
+                                                          numbers=numbered, labels=not event.is_group)
                     if token is not None:
                         await self._dispatch_button(ctx, token)
                     else:
@@ -142,12 +152,16 @@ class App:
                         limit=limit))
             return
         state = await dialogs.current(ctx.session, ctx.user)
+        if state is not None and not dialogs.started_in(state, event.chat_id, event.is_group):
+            state = None  # it waits in its own chat; here the message is handled as if there were none
         if state is not None and dialogs.expired(state):
             await dialogs.end(ctx.session, ctx.user)
             state = None
             ctx.reply(_("Your previous dialog had expired, so I closed it."))
         ctx.dialog = state
         parsed = parse_command(text, self.bot_usernames.get(event.platform, ""))
+        if parsed is None and state is not None and text.casefold().strip(" .!") in CANCEL_WORDS:
+            parsed = ("abbrechen", "")
         if parsed is not None:
             name, args = parsed
             command = self.router.find_command(name)
@@ -214,19 +228,29 @@ class App:
         ctx.reply(text, buttons=[[Button(label=ctx._("Open private chat"), url=link)]] if link else None)
 
     async def _remember_menus(self, session: AsyncSession, event: Event, replies: list[Reply]) -> None:
+        """A typed number or label answers what the chat shows last: its choices, or nothing once a question came
+        without them.
+
+        Otherwise "2" typed as the answer to "How many kilometres?" would press the second button of the menu
+        before. A file without choices asks nothing (its text is a caption, like "Receipt for claim #3" after the
+        reviewer's choices), so it leaves the menu alone. All these replies go to the event's chat; a push to
+        another chat sets that chat's menu when the outbox delivers it.
+        """
         adapter = self.adapters.get(event.platform)
-        if adapter is not None and adapter.native_buttons:
+        if adapter is not None and adapter.native_buttons and event.is_group:
+            return  # buttons are tapped there, and typed labels are not read in groups
+        shown = [reply for reply in replies if buttons.menu_choices(reply) or (reply.text and reply.file is None)]
+        if not shown:
             return
-        for reply in reversed(replies):
-            tokens = [b.token for row in reply.buttons for b in row if b.token]
-            if tokens:
-                await buttons.remember_menu(session, event.platform, event.chat_id, tokens)
-                return
+        choices = buttons.menu_choices(shown[-1])
+        if choices:
+            await buttons.remember_menu(session, event.platform, event.chat_id, choices)
+        else:
+            await buttons.forget_menu(session, event.platform, event.chat_id)
 
     async def remember_menu(self, platform: str, chat_id: str, reply: Reply) -> None:
         async with self.db.session() as session:
-            tokens = [b.token for row in reply.buttons for b in row if b.token]
-            await buttons.remember_menu(session, platform, chat_id, tokens)
+            await buttons.remember_menu(session, platform, chat_id, buttons.menu_choices(reply))
             await session.commit()
 
     # --- pushes ----------------------------------------------------------------------------------------------
@@ -306,7 +330,7 @@ class App:
         for worker in self.workers.values():
             worker.stop()
         if self._worker_tasks:
-            _done, pending = await asyncio.wait(self._worker_tasks, timeout=10)
+            _done, pending = await asyncio.wait(self._worker_tasks, timeout=STOP_TIMEOUT_SECONDS)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

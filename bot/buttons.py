@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.messages import Reply
 from bot.storage.models import ButtonToken, ChoiceMenu, User
 from bot.timeutil import now
 from bot.tokens import new_token
@@ -87,27 +88,63 @@ async def purge_expired(session: AsyncSession) -> int:
     return result.rowcount or 0
 
 
-async def remember_menu(session: AsyncSession, platform: str, chat_id: str, tokens: list[str]) -> None:
-    """Remember the numbered choices just shown in a chat, so "2" can be read as the second button."""
+def menu_choices(reply: Reply) -> list[tuple[str, str]]:
+    """A reply's choices as (token, label), in the order they are numbered (link buttons get no number)."""
+    return [(b.token, b.label) for row in reply.buttons for b in row if b.token]
+
+
+async def remember_menu(session: AsyncSession, platform: str, chat_id: str, choices: list[tuple[str, str]]) -> None:
+    """Remember the choices just shown in a chat, so "2" or a typed label can be read as that button."""
+    entries = [[token, label] for token, label in choices]
     menu = await session.get(ChoiceMenu, (platform, chat_id))
     if menu is None:
-        session.add(ChoiceMenu(platform=platform, chat_id=chat_id, tokens=tokens, created_at=now()))
+        session.add(ChoiceMenu(platform=platform, chat_id=chat_id, tokens=entries, created_at=now()))
     else:
-        menu.tokens = tokens
+        menu.tokens = entries
         menu.created_at = now()
 
 
-async def menu_choice(session: AsyncSession, platform: str, chat_id: str, text: str) -> str | None:
-    """The token behind a numbered answer, if the text is just a number of the last menu."""
+async def forget_menu(session: AsyncSession, platform: str, chat_id: str) -> None:
+    """Forget a chat's choices once a question without them was asked there."""
+    await session.execute(delete(ChoiceMenu).where(ChoiceMenu.platform == platform, ChoiceMenu.chat_id == chat_id))
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
+
+
+def _pick(entries: list, text: str, *, numbers: bool, labels: bool) -> str | None:
     stripped = text.strip().rstrip(".)")
-    if not stripped.isdigit() or len(stripped) > 3:
+    if numbers and stripped.isdigit() and len(stripped) <= 3:
+        index = int(stripped) - 1
+        if 0 <= index < len(entries):
+            entry = entries[index]
+            return entry if isinstance(entry, str) else entry[0]
+        return None
+    typed = _plain(text)
+    if not labels or len(typed) < 2:
+        return None
+    named = [(entry[0], _plain(entry[1])) for entry in entries if not isinstance(entry, str)]
+    exact = [token for token, label in named if label == typed]
+    if len(exact) == 1:
+        return exact[0]
+    # "ja" for "Ja, ich komme": the start of exactly one label, at a word boundary.
+    starts = [token for token, label in named if label.startswith(typed + " ")]
+    return starts[0] if len(starts) == 1 and not exact else None
+
+
+async def menu_choice(
+    session: AsyncSession, platform: str, chat_id: str, text: str, *, numbers: bool = True, labels: bool = True,
+) -> str | None:
+    """The token behind a typed answer to the chat's last choices: its number, or its label (or a clear start).
+
+    People on phones type "2", "Auto" or "ja" as often as they tap; either should work like the tap.
+    """
+    if len(text) > 200 or text.lstrip().startswith("/"):
         return None
     menu = await session.scalar(
         select(ChoiceMenu).where(ChoiceMenu.platform == platform, ChoiceMenu.chat_id == chat_id)
     )
     if menu is None or menu.created_at < now() - MENU_TTL:
         return None
-    index = int(stripped) - 1
-    if 0 <= index < len(menu.tokens):
-        return menu.tokens[index]
-    return None
+    return _pick(menu.tokens, text, numbers=numbers, labels=labels)

@@ -25,7 +25,8 @@ def load_config(path: str | None):
         raise SystemExit(2) from None
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Separate from `main` so the container's command line can be checked without starting anything."""
     parser = argparse.ArgumentParser(prog="helferbot", description=__doc__)
     parser.add_argument("--config", "-c", help="TOML configuration file (default: built-in defaults)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     from bot.commands import register_all
 
     register_all(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     path = getattr(args, "config_sub", None) or args.config
 

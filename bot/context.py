@@ -121,7 +121,10 @@ class Context:
         return timedelta(hours=self.app.config.bot.dialog_ttl_hours)
 
     async def start_dialog(self, name: str, step: str, data: dict[str, Any] | None = None) -> DialogState:
-        self.dialog = await dialogs.start(self.session, self.user, name, step, data, self.dialog_ttl)
+        """Open a dialog in this chat; it replaces the one the user had open anywhere (see bot/dialogs.py)."""
+        self.dialog = await dialogs.start(
+            self.session, self.user, self.event.chat_id, name, step, data, self.dialog_ttl
+        )
         return self.dialog
 
     async def update_dialog(self, step: str | None = None, **data: Any) -> DialogState:
@@ -129,7 +132,7 @@ class Context:
             self.dialog = await dialogs.current(self.session, self.user)
         if self.dialog is None:
             raise RuntimeError("no open dialog to update")
-        return await dialogs.update(self.session, self.dialog, self.dialog_ttl, step, **data)
+        return await dialogs.update(self.session, self.dialog, self.event.chat_id, self.dialog_ttl, step, **data)
 
     async def end_dialog(self) -> None:
         await dialogs.end(self.session, self.user)

@@ -1,4 +1,9 @@
-"""Multi-step dialogs kept in the database, so a restart in the middle of one continues where the user was."""
+"""Multi-step dialogs kept in the database, so a restart in the middle of one continues where the user was.
+
+A dialog belongs to the chat it was started in. Anna may have a claim open in her private chat and still talk in
+a group: what she writes there is not an answer to the claim, and nothing about the claim is said in the group.
+The claim waits in her private chat until she goes on there.
+"""
 
 from __future__ import annotations
 
@@ -16,23 +21,46 @@ async def current(session: AsyncSession, user: User) -> DialogState | None:
     return await session.get(DialogState, user.id)
 
 
+def started_in(state: DialogState, chat_id: str, is_group: bool) -> bool:
+    """Whether a message from this chat continues the dialog; one from before chats were stored means private."""
+    if state.chat_id is None:
+        return not is_group
+    return state.chat_id == chat_id
+
+
 async def start(
-    session: AsyncSession, user: User, name: str, step: str, data: dict[str, Any] | None, ttl: timedelta
+    session: AsyncSession,
+    user: User,
+    chat_id: str,
+    name: str,
+    step: str,
+    data: dict[str, Any] | None,
+    ttl: timedelta,
 ) -> DialogState:
+    """Open a dialog in this chat, replacing whatever dialog the user had open, in this chat or another.
+
+    A person follows one line of questions at a time: who starts something new has turned away from the old
+    one, and answers meant for the new questions must never fill in the old ones waiting somewhere else.
+    """
     state = await session.get(DialogState, user.id)
     if state is None:
-        state = DialogState(user_id=user.id, name=name, step=step, data=dict(data or {}), expires_at=now() + ttl)
+        state = DialogState(
+            user_id=user.id, chat_id=chat_id, name=name, step=step, data=dict(data or {}), expires_at=now() + ttl
+        )
         session.add(state)
     else:
-        state.name, state.step, state.data = name, step, dict(data or {})
+        state.chat_id, state.name, state.step, state.data = chat_id, name, step, dict(data or {})
         state.updated_at, state.expires_at = now(), now() + ttl
     await session.flush()
     return state
 
 
 async def update(
-    session: AsyncSession, state: DialogState, ttl: timedelta, step: str | None = None, **data: Any
+    session: AsyncSession, state: DialogState, chat_id: str, ttl: timedelta, step: str | None = None, /,
+    **data: Any,
 ) -> DialogState:
+    """Move the dialog on; it continues in the chat it was moved on from (a button may be pressed elsewhere)."""
+    state.chat_id = chat_id
     if step is not None:
         state.step = step
     if data:

@@ -11,6 +11,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
+class AttachmentTooLarge(Exception):
+    """The file is above a size limit, so it is not downloaded (any further).
+
+    Every platform raises this one type from `Attachment.fetch`, so a handler answers "too large" the same way
+    wherever the file came from. `limit` is in bytes; `size` is the file's size where it is known.
+    """
+
+    def __init__(self, limit: int, size: int | None = None):
+        super().__init__(f"{size} bytes, at most {limit} accepted" if size is not None else f"more than {limit} bytes")
+        self.limit = limit
+        self.size = size
+
+    @property
+    def limit_mb(self) -> int:
+        """The limit as people are told it; limits are configured in whole MB."""
+        return self.limit // (1024 * 1024)
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file the user sent; the bytes are fetched only when a handler needs them."""
@@ -18,7 +36,9 @@ class Attachment:
     filename: str | None
     mime_type: str | None
     size: int | None
+    """As the platform declared it: may be missing or wrong, so check the fetched length too."""
     fetch: Callable[[], Awaitable[bytes]] = field(repr=False, compare=False)
+    """Downloads the bytes; raises AttachmentTooLarge above the platform's limit, other errors when it fails."""
     file_ref: str = ""
     """A platform reference that is stable for the same file (Telegram file_unique_id, Matrix mxc URL)."""
 

@@ -21,12 +21,12 @@ from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidLength, SchwiftyException
 from sqlalchemy import select
 
-from bot import buttons
 from bot.claims import amounts, receipts, texts, workflow
 from bot.claims.crypto import masked, vault
 from bot.claims.rules import TICKET
 from bot.context import Context
 from bot.i18n import N_
+from bot.messages import AttachmentTooLarge
 from bot.router import Router
 from bot.storage.models_claims import IN_REVIEW, INFO, Claim, PayoutAccount
 
@@ -220,6 +220,7 @@ async def take_date(ctx: Context, text: str) -> None:
         trip = amounts.parse_trip_date(text, workflow.today())
     except amounts.InputError as error:
         ctx.reply(texts.input_problem(ctx.t, error))
+        await ask_date(ctx)  # the choices again, so "Today" is one tap (or number) away
         return
     await set_date(ctx, trip)
 
@@ -240,6 +241,7 @@ async def set_date(ctx: Context, trip) -> None:
         amounts.check_trip_date(trip, workflow.today(), trip_rules.max_age_days)
     except amounts.InputError as error:
         ctx.reply(texts.input_problem(ctx.t, error))
+        await ask_date(ctx)
         return
     await goto(ctx, "transport", date=trip.isoformat())
 
@@ -263,13 +265,7 @@ async def transport_button(ctx: Context, payload: dict) -> None:
     await goto(ctx, "ticket" if transport == TICKET else "km", transport=transport)
 
 
-async def forget_numbered_menu(ctx: Context) -> None:
-    """Where choices are numbered (Matrix, console), "2" would otherwise pick the second means of transport."""
-    await buttons.remember_menu(ctx.session, ctx.platform, ctx.event.chat_id, [])
-
-
 async def ask_km(ctx: Context) -> None:
-    await forget_numbered_menu(ctx)
     r = rules(ctx)
     ctx.reply(ctx._("How many kilometres did you drive in total (there and back)? The rate is {rate} per km.",
                     rate=amounts.money(r.rate(data(ctx)["transport"]) or 0, ctx.language)))
@@ -285,7 +281,6 @@ async def take_km(ctx: Context, text: str) -> None:
 
 
 async def ask_ticket(ctx: Context) -> None:
-    await forget_numbered_menu(ctx)
     ctx.reply(ctx._("What did the ticket cost? Write the price in euros, e.g. 4,60."))
 
 
@@ -317,6 +312,7 @@ async def ask_purpose(ctx: Context) -> None:
 async def take_purpose(ctx: Context, text: str) -> None:
     if len(text) < 3 or len(text) > MAX_PURPOSE:
         ctx.reply(ctx._("Please describe the purpose in a few words (at most {n} characters).", n=MAX_PURPOSE))
+        await ask_purpose(ctx)
         return
     await goto(ctx, "receipt", purpose=text, round_table=None)
 
@@ -355,10 +351,13 @@ async def take_receipt(ctx: Context) -> None:
     limit = rules(ctx).max_receipt_bytes
     try:
         checked = await receipts.fetch_checked(attachment, limit)
+    except AttachmentTooLarge as too_large:
+        ctx.reply(_("This file is too large; I accept at most {mb} MB. Please send a smaller photo or PDF.",
+                    mb=too_large.limit_mb))
+        await ask_receipt(ctx)
+        return
     except receipts.ReceiptRefused as refused:
         ctx.reply({
-            "too_large": _("This file is too large; I accept at most {mb} MB. Please send a smaller photo or "
-                           "PDF.", mb=rules(ctx).max_receipt_mb),
             "empty": _("This file is empty. Please send the receipt again."),
             "wrong_type": _("I can only accept photos (JPEG, PNG, WebP, HEIC) and PDF files as receipts."),
             "download_failed": _("I could not download this file. Please send it again, or a smaller one (at most "

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from bot.app import build_app
 from bot.claims import workflow
 from bot.claims.crypto import CannotDecrypt, IbanVault
-from bot.messages import Attachment, IncomingMessage
+from bot.messages import Attachment, AttachmentTooLarge, IncomingMessage
 from bot.storage.models_claims import Claim, PayoutAccount, Receipt
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
@@ -203,7 +203,15 @@ async def test_a_50_mb_file_is_refused_before_it_is_downloaded(app, chat):
     sneaky = Attachment(filename="x.jpg", mime_type="image/jpeg", size=None, fetch=lying_fetch)
     replies = await app.handle(IncomingMessage(platform="test", chat_id=chat.chat_id, sender_id="anna",
                                                language="de", attachment=sneaky, message_id="sneaky"))
-    assert "zu groß" in replies[0].text
+    assert "zu groß" in replies[0].text and "10 MB" in replies[0].text
+
+    async def platform_limit() -> bytes:  # the platform's own limit is lower than the receipt's: name that one
+        raise AttachmentTooLarge(5 * 1024 * 1024)
+
+    capped = Attachment(filename="x.jpg", mime_type="image/jpeg", size=None, fetch=platform_limit)
+    replies = await app.handle(IncomingMessage(platform="test", chat_id=chat.chat_id, sender_id="anna",
+                                               language="de", attachment=capped, message_id="capped"))
+    assert "zu groß" in replies[0].text and "5 MB" in replies[0].text
 
     async def broken_fetch() -> bytes:  # the platform refuses or the network fails
         raise ConnectionError("gone")

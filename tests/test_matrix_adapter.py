@@ -21,9 +21,8 @@ from sqlalchemy import select
 
 from bot import outbox
 from bot.app import App, build_app
-from bot.messages import Reply
+from bot.messages import AttachmentTooLarge, Reply
 from bot.platforms.matrix import MatrixAdapter
-from bot.platforms.matrix_media import AttachmentTooLarge
 from bot.platforms.matrix_store import SYNC_TOKEN_FILE
 from bot.platforms.matrix_text import may_join
 from bot.router import Router

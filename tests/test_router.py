@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.router import Router, parse_command
@@ -77,6 +78,14 @@ async def test_guided_dialog_and_cancel(app, chat):
     assert "nichts abzubrechen" in chat.text
 
 
+async def test_cancel_typed_without_the_slash_ends_a_dialog(app, chat):
+    await chat.say("/fahrtkosten")
+    await chat.say("Abbrechen!")  # not a town where the trip started
+    assert "Abgebrochen" in chat.text and "Wohin" not in chat.text
+    await chat.say("stopp")  # outside a dialog it is just a word
+    assert "Abgebrochen" not in chat.text
+
+
 async def test_another_command_ends_an_open_dialog(app, chat):
     await grant_role(app, chat, "admin")
     await chat.say("/einladen")
@@ -108,6 +117,103 @@ async def test_numbered_choice_on_a_platform_without_buttons(app):
     # A number that is not on the menu is just text.
     await chat.say("7")
     assert "did not understand" in chat.text
+
+
+def trip_router() -> Router:
+    """A dialog as the claims use it: a menu of choices, then a question that wants a number typed."""
+    from bot import users
+    from bot.messages import OutgoingFile
+
+    trip = Router()
+
+    @trip.command("fahrt")
+    async def start(ctx, args):
+        ctx.reply("Schön, dass Sie unterwegs waren.")
+        ctx.reply("Wie sind Sie gefahren?", buttons=[[await ctx.button("Bus", "trip_by", {"by": "bus"}),
+                                                      await ctx.button("Auto", "trip_by", {"by": "car"})]])
+        ctx.reply("Ihre Strecke", file=OutgoingFile("strecke.txt", "text/plain", b"Nuertingen - Esslingen"))
+
+    @trip.button("trip_by")
+    async def by(ctx, payload):
+        await ctx.start_dialog("trip", "km", {"by": payload["by"]})
+        ctx.reply("Wie viele Kilometer?")
+
+    @trip.dialog("trip")
+    async def km(ctx):
+        by = ctx.dialog.data["by"]
+        await ctx.end_dialog()
+        ctx.reply(f"{by}: {ctx.text} km")
+
+    @trip.command("gruss")
+    async def greet(ctx, args):
+        ctx.reply("Ich sage Paul Bescheid.")
+        paul = await users.find(ctx.session, ctx.platform, "paul")
+        await ctx.notify(paul, "Rita lässt grüßen.")
+
+    return trip
+
+
+async def test_a_typed_number_answers_the_question_without_choices(app):
+    from tests.support.backend import RecordingAdapter
+
+    app.add_adapter(RecordingAdapter("plain", native_buttons=False))
+    app.router.include(trip_router())
+    paul = Chat(app, "paul", platform="plain")
+    await paul.say("/fahrt")
+    await paul.say("2")  # the choices count, not the file sent after them: "2" is "Auto"
+    assert paul.text == "Wie viele Kilometer?"
+    await paul.say("2")
+    assert paul.text == "car: 2 km"
+    await paul.say("2")  # the menu is gone with the question, so this is just text
+    assert "nicht verstanden" in paul.text
+
+
+async def test_another_chat_leaves_the_numbered_choices_alone(app):
+    from tests.support.backend import RecordingAdapter, deliver_due
+
+    adapter = RecordingAdapter("plain", native_buttons=False)
+    app.add_adapter(adapter)
+    app.router.include(trip_router())
+    paul = Chat(app, "paul", platform="plain")
+    rita = Chat(app, "rita", platform="plain")
+    await paul.say("/fahrt")
+    await rita.say("/gruss")
+    assert await deliver_due(app, "plain") == 1
+    assert adapter.to(paul.chat_id)[-1].text == "Rita lässt grüßen."
+    await paul.say("1")
+    assert paul.text == "Wie viele Kilometer?"
+
+
+@pytest.mark.parametrize("platform", ["plain", "test"])
+async def test_a_typed_label_works_like_a_tap_in_a_private_chat(app, platform):
+    """On Matrix as on Telegram: people type "auto" or the start of a label as often as they tap."""
+    from tests.support.backend import RecordingAdapter
+
+    if platform == "plain":
+        app.add_adapter(RecordingAdapter("plain", native_buttons=False))
+    app.router.include(trip_router())
+    paul = Chat(app, "paul", platform=platform)
+    await paul.say("/fahrt")
+    await paul.say("  auto! ")
+    assert paul.text == "Wie viele Kilometer?"
+    await paul.say("Auto")  # the question has no choices: the label is now just the answer
+    assert paul.text == "car: Auto km"
+    await paul.say("/fahrt")
+    await paul.say("Au")  # only part of a word: not a choice (here it is even a town)
+    assert "Kilometer" not in paul.text
+
+
+async def test_typed_labels_are_not_read_in_groups(app):
+    from tests.support.backend import RecordingAdapter
+
+    app.add_adapter(RecordingAdapter("plain", native_buttons=False))
+    app.router.include(trip_router())
+    group = Chat(app, "paul", platform="plain", group=True, chat_id="!room")
+    await group.say("/fahrt")
+    await group.say("Auto")
+    assert group.replies == []  # group talk; the bot stays quiet
+    await group.say("2")
+    assert group.text == "Wie viele Kilometer?"
 
 
 async def test_a_crashing_handler_changes_nothing_and_apologises(app, chat):

@@ -24,11 +24,10 @@ from telegram.error import RetryAfter
 from bot import roles, users
 from bot.app import App, build_app
 from bot.i18n import Translator
-from bot.messages import OutgoingFile, Reply
+from bot.messages import AttachmentTooLarge, OutgoingFile, Reply
 from bot.platforms.base import DeliveryError
 from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.telegram_flood import FloodControl, retry_seconds
-from bot.platforms.telegram_inbound import FileTooLarge
 from bot.platforms.telegram_send import plain_text, split_text, telegram_html
 from bot.router import Router
 from bot.storage.models import Delivery
@@ -233,7 +232,7 @@ def probe_router() -> Router:
             return
         try:
             data = await found.fetch()
-        except FileTooLarge as exc:
+        except AttachmentTooLarge as exc:
             ctx.reply(f"refused {found.size} > {exc.limit}")
             return
         ctx.reply(f"{found.filename} {found.mime_type} {found.size} {len(data)} {hashlib.sha256(data).hexdigest()} "

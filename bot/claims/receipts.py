@@ -19,7 +19,7 @@ from pathlib import PurePath
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Attachment
+from bot.messages import Attachment, AttachmentTooLarge
 from bot.storage.models import User
 from bot.storage.models_claims import Claim, Receipt
 from bot.timeutil import now
@@ -32,7 +32,7 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "im
 
 
 class ReceiptRefused(Exception):
-    """`code` is "too_large", "empty", "wrong_type" or "download_failed"."""
+    """`code` is "empty", "wrong_type" or "download_failed"; a file too large is AttachmentTooLarge."""
 
     def __init__(self, code: str):
         super().__init__(code)
@@ -63,15 +63,18 @@ class Checked:
 
 
 async def fetch_checked(attachment: Attachment, max_bytes: int) -> Checked:
+    """Raises AttachmentTooLarge with the lower of the receipt's and the platform's limits, or ReceiptRefused."""
     if attachment.size is not None and attachment.size > max_bytes:
-        raise ReceiptRefused("too_large")
+        raise AttachmentTooLarge(max_bytes, attachment.size)
     try:
         data = await attachment.fetch()
-    except Exception as exc:  # network, or the platform's own size limit: either way the volunteer sends again
+    except AttachmentTooLarge as exc:
+        raise AttachmentTooLarge(min(exc.limit, max_bytes), exc.size) from exc
+    except Exception as exc:  # the network or the platform failed: the volunteer sends it again
         log.warning("a receipt could not be downloaded: %s", type(exc).__name__)
         raise ReceiptRefused("download_failed") from exc
     if len(data) > max_bytes:
-        raise ReceiptRefused("too_large")
+        raise AttachmentTooLarge(max_bytes, len(data))
     if not data:
         raise ReceiptRefused("empty")
     mime = sniff(data)

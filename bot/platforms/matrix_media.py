@@ -14,12 +14,8 @@ from urllib.parse import quote, urlparse
 import nio
 from nio.crypto import decrypt_attachment
 
-from bot.messages import Attachment
+from bot.messages import Attachment, AttachmentTooLarge
 from bot.platforms.base import DeliveryError
-
-
-class AttachmentTooLarge(Exception):
-    """The file is bigger than `matrix.max_file_mb`; it is not downloaded (further)."""
 
 
 def attachment(content: dict, limit: int, client: Callable[[], nio.AsyncClient | None]) -> Attachment | None:
@@ -35,7 +31,7 @@ def attachment(content: dict, limit: int, client: Callable[[], nio.AsyncClient |
 
     async def fetch() -> bytes:
         if size is not None and size > limit:
-            raise AttachmentTooLarge(f"{size} bytes declared, at most {limit} accepted")
+            raise AttachmentTooLarge(limit, size)
         data = await download(client(), url, limit)
         if encrypted is None:
             return data
@@ -57,12 +53,12 @@ async def download(client: nio.AsyncClient | None, mxc: str, limit: int) -> byte
         if response.status != 200:
             raise DeliveryError(f"downloading {mxc} failed with HTTP {response.status}")
         if response.content_length is not None and response.content_length > limit:
-            raise AttachmentTooLarge(f"{response.content_length} bytes, at most {limit} accepted")
+            raise AttachmentTooLarge(limit, response.content_length)
         data = bytearray()
         async for chunk in response.content.iter_chunked(64 * 1024):
             data += chunk
             if len(data) > limit:
-                raise AttachmentTooLarge(f"more than {limit} bytes")
+                raise AttachmentTooLarge(limit)
         return bytes(data)
     finally:
         response.release()

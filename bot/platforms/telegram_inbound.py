@@ -16,21 +16,12 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import BaseUpdateProcessor, ExtBot
 
-from bot.messages import Attachment, ButtonPress, IncomingMessage
+from bot.messages import Attachment, AttachmentTooLarge, ButtonPress, IncomingMessage
 
 PLATFORM = "telegram"
 UNREADABLE = ("voice", "audio", "video", "video_note", "sticker", "animation", "location", "venue", "contact",
               "poll", "dice")
 """Message kinds a person sends on purpose but the bot cannot read; it says so instead of staying silent."""
-
-
-class FileTooLarge(Exception):
-    """A file above `telegram.max_file_mb`: it is not downloaded at all."""
-
-    def __init__(self, size: int, limit: int):
-        super().__init__(f"file of {size} bytes is above the limit of {limit} bytes")
-        self.size = size
-        self.limit = limit
 
 
 def is_group(message: Message) -> bool:
@@ -63,11 +54,11 @@ def attachment_of(message: Message, bot: ExtBot, max_bytes: int) -> Attachment |
 
     async def fetch() -> bytes:
         if size is not None and size > max_bytes:
-            raise FileTooLarge(size, max_bytes)
+            raise AttachmentTooLarge(max_bytes, size)
         file = await bot.get_file(file_id)
         data = bytes(await file.download_as_bytearray(read_timeout=60))
         if len(data) > max_bytes:
-            raise FileTooLarge(len(data), max_bytes)
+            raise AttachmentTooLarge(max_bytes, len(data))
         return data
 
     return Attachment(filename=filename, mime_type=mime, size=size, fetch=fetch, file_ref=unique)

@@ -74,11 +74,16 @@ class Invite(Base):
 
 
 class DialogState(Base):
-    """The open multi-step dialog of a user, so a restart continues where the user was."""
+    """The open multi-step dialog of a user, so a restart continues where the user was.
+
+    It belongs to the chat it was started in (`chat_id`): an answer is only taken from there, so a word said in a
+    group never lands in a private claim. Rows from before the chat was stored have none and mean the private chat.
+    """
 
     __tablename__ = "dialog_states"
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[str | None] = mapped_column(sa.String(255))
     name: Mapped[str] = mapped_column(sa.String(64))
     step: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

@@ -119,9 +119,7 @@ async def deliver_due(app: App, platform: str = "test") -> int:
         rows = await outbox.claim(app, platform, 100, worker.worker_id)
         if not rows:
             return total
-        for row in rows:
-            await worker.deliver(row)
-            total += 1
+        total += await worker.deliver_batch(rows)
 
 
 async def pending(app: App) -> list[Delivery]:
