@@ -14,6 +14,9 @@ from bot import logs
 
 log = logging.getLogger("helferbot")
 
+EXIT_NOT_CONFIGURED = 78
+"""EX_CONFIG of sysexits.h: a supervisor sees a configuration problem, not a clean end."""
+
 
 def load_config(path: str | None):
     try:
@@ -72,9 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         logs.setup("WARNING" if console else cfg.bot.log_level)
         as_volunteer = getattr(args, "as_role", "admin") == "volunteer"
         try:
-            return asyncio.run(run(cfg, console=console, as_volunteer=as_volunteer))
+            handled = asyncio.run(run(cfg, console=console, as_volunteer=as_volunteer))
         except KeyboardInterrupt:
             return 130
+        if args.command == "run" and console and handled == 0 and not sys.stdin.isatty():
+            # A service (a container, systemd) without a platform configured: say so instead of exiting quietly.
+            print("helferbot run: no Telegram token and no Matrix account configured, and no console input. "
+                  "Set [telegram] token or [matrix] in the config file (or HELFERBOT_TELEGRAM_TOKEN); "
+                  "see README.md.", file=sys.stderr)
+            return EXIT_NOT_CONFIGURED
+        return 0
     handler = getattr(args, "handler", None)
     if handler is not None:
         cfg = load_config(path)
@@ -100,6 +110,7 @@ async def prepare(cfg, *, extra_superadmins=None):
 
 
 async def run(cfg, *, console: bool, as_volunteer: bool = False) -> int:
+    """Serve until stopped; returns how many console messages were handled (0 for the platforms)."""
     from bot.platforms.console import ConsoleAdapter, run_console
 
     if console:
@@ -109,11 +120,10 @@ async def run(cfg, *, console: bool, as_volunteer: bool = False) -> int:
         app.add_adapter(adapter)
         await app.start()
         try:
-            await run_console(app, adapter)
+            return await run_console(app, adapter)
         finally:
             await app.stop()
             await app.db.dispose()
-        return 0
 
     app = await prepare(cfg)
     if cfg.telegram_enabled:

@@ -8,16 +8,30 @@ import sys
 from pathlib import Path
 
 
-def console(tmp_path: Path, db_url: str, lines: str, *extra: str) -> str:
+def helferbot(tmp_path: Path, db_url: str, lines: str, *args: str) -> subprocess.CompletedProcess:
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[bot]\ndata_dir = "data"\n[database]\nurl = "{db_url}"\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELFERBOT_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console", "--config", str(cfg), *extra],
+    command, *rest = args
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", command, "--config", str(cfg), *rest],
         input=lines, capture_output=True, text=True, timeout=120, env=env,
     )
+
+
+def console(tmp_path: Path, db_url: str, lines: str, *extra: str) -> str:
+    result = helferbot(tmp_path, db_url, lines, "console", *extra)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def test_run_without_a_platform_chats_on_the_console_or_says_what_is_missing(tmp_path, db_url):
+    piped = helferbot(tmp_path, db_url, "/hilfe\n", "run")
+    assert piped.returncode == 0 and "Was ich kann" in piped.stdout
+    # As a service with nothing configured and no input (a container, systemd): not a quiet, clean exit.
+    idle = helferbot(tmp_path, db_url, "", "run")
+    assert idle.returncode == 78
+    assert "no Telegram token and no Matrix account configured" in idle.stderr
 
 
 def test_piped_help_in_german_then_english(tmp_path, db_url):

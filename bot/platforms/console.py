@@ -79,7 +79,8 @@ class ConsoleAdapter:
         return str(path)
 
 
-async def run_console(app: App, adapter: ConsoleAdapter, stdin: TextIO = sys.stdin) -> None:
+async def run_console(app: App, adapter: ConsoleAdapter, stdin: TextIO = sys.stdin) -> int:
+    """Chat until the input ends; returns how many messages were handled."""
     interactive = stdin.isatty()
     if interactive:
         adapter.out.write(
@@ -109,6 +110,7 @@ async def run_console(app: App, adapter: ConsoleAdapter, stdin: TextIO = sys.std
         for reply in await app.handle(event):
             adapter.show(reply)
         await drain(app)
+    return counter
 
 
 async def drain(app: App, within: float = 2.0) -> None:
