@@ -3,13 +3,20 @@
 Writing the row in the same transaction as the change that causes it (an announcement, a claim decision) means
 no crash, restart or platform error can lose a message: the worker picks up whatever is due. PostgreSQL rows are
 claimed with `FOR UPDATE SKIP LOCKED`, so two bot processes never send the same row.
+
+A chat's messages arrive in the order they were queued: a row waiting for another try, or out with another
+worker, holds back the later rows of its chat. When a platform asks to slow down, the worker puts its batch back
+without counting an attempt and leaves the platform alone for as long as it asked, so a long rate limit delays an
+announcement but never fails it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +38,11 @@ log = logging.getLogger(__name__)
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 MAX_ATTEMPTS = 12
 LEASE = timedelta(minutes=2)
+RATE_LIMITED = "rate limited"
+LONGEST_PAUSE = timedelta(hours=1)
+"""However long a platform asks to wait, the worker asks again after this, so a bogus answer cannot stop it."""
+RATE_LIMIT_WARNING = timedelta(hours=6)
+"""After this long of being refused without a break (and again every so long) the worker logs a warning."""
 QUIET_HOURS = "outbox.quiet_hours"
 """Key in `app.services` of the `QuietHours` policy that holds back rows queued with `quiet_hours=True`."""
 
@@ -131,18 +143,27 @@ def backoff(attempts: int) -> timedelta:
 async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Delivery]:
     """Take up to `limit` due rows for `platform` under a lease, so a crashed worker's rows come back.
 
+    Rows come oldest first, and a row is left alone while an earlier row of its chat is out with another worker or
+    waits for another try, so a chat's messages never overtake each other. On PostgreSQL claims for one platform
+    take turns (a transaction lock): a claim running alongside would not yet see the other's rows as taken.
+
     Rows that must wait for their recipient's quiet hours get a later `not_before` instead (or are dropped when
     the policy says so) in the same transaction, and the next due rows are looked at in their place.
     """
     policy: QuietHours | None = app.services.get(QUIET_HOURS)
+    after = 0
     async with app.db.session() as session:
         while True:
+            if not app.db.is_sqlite:
+                await session.execute(select(func.pg_advisory_xact_lock(_lock_key(platform))))
             t = now()
-            rows = await _due(app, session, platform, limit, t)
-            quiet = [r for r in rows if r.respect_quiet_hours and r.status == PENDING]
+            rows = await _due(app, session, platform, limit, t, after)
+            first = await _first_waiting(session, platform, {r.chat_id for r in rows}, t)
+            free = [r for r in rows if first.get(r.chat_id, r.id) >= r.id]
+            quiet = [r for r in free if r.respect_quiet_hours and r.status == PENDING]
             held = await policy.hold(session, quiet, t) if policy is not None and quiet else {}
             taken = []
-            for row in rows:
+            for row in free:
                 if row.id in held and (held[row.id] is None or held[row.id] > t):
                     until = held[row.id]
                     if until is None:
@@ -157,9 +178,16 @@ async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Del
             await session.commit()
             if taken or len(rows) < limit:
                 return taken
+            after = rows[-1].id
 
 
-async def _due(app: App, session: AsyncSession, platform: str, limit: int, t: datetime) -> list[Delivery]:
+def _lock_key(platform: str) -> int:
+    return zlib.crc32(f"outbox:{platform}".encode())
+
+
+async def _due(
+    app: App, session: AsyncSession, platform: str, limit: int, t: datetime, after: int
+) -> list[Delivery]:
     due = (
         select(Delivery)
         .where(
@@ -169,13 +197,35 @@ async def _due(app: App, session: AsyncSession, platform: str, limit: int, t: da
                 (Delivery.status == SENDING) & (Delivery.locked_until < t),
             ),
             Delivery.not_before <= t,
+            Delivery.id > after,
         )
-        .order_by(Delivery.not_before, Delivery.id)
+        .order_by(Delivery.id)
         .limit(limit)
     )
     if not app.db.is_sqlite:
         due = due.with_for_update(skip_locked=True)
     return list(await session.scalars(due))
+
+
+async def _first_waiting(session: AsyncSession, platform: str, chats: set[str], t: datetime) -> dict[str, int]:
+    """Per chat, the id of its first row that holds back the later ones: out with another worker, or tried and
+    waiting for the next try. A row that was never tried and is not due yet (a reminder for next week, a message
+    held for quiet hours) was meant to come later and holds nothing back."""
+    if not chats:
+        return {}
+    rows = await session.execute(
+        select(Delivery.chat_id, func.min(Delivery.id))
+        .where(
+            Delivery.platform == platform,
+            Delivery.chat_id.in_(chats),
+            or_(
+                (Delivery.status == SENDING) & (Delivery.locked_until >= t),
+                (Delivery.status == PENDING) & (Delivery.not_before > t) & Delivery.last_error.is_not(None),
+            ),
+        )
+        .group_by(Delivery.chat_id)
+    )
+    return {chat_id: first_id for chat_id, first_id in rows}
 
 
 async def mark_sent(app: App, delivery_id: int, message_id: str) -> None:
@@ -188,13 +238,31 @@ async def mark_sent(app: App, delivery_id: int, message_id: str) -> None:
         await session.commit()
 
 
-async def mark_retry(app: App, row: Delivery, error: str, delay: timedelta) -> None:
+async def mark_retry(app: App, row: Delivery, error: str, delay: timedelta) -> str:
     status = FAILED if row.attempts >= MAX_ATTEMPTS else PENDING
     async with app.db.session() as session:
         await session.execute(
             update(Delivery)
             .where(Delivery.id == row.id)
             .values(status=status, not_before=now() + delay, locked_until=None, last_error=error[:255])
+        )
+        await session.commit()
+    return status
+
+
+async def put_back(app: App, rows: Sequence[Delivery], *, wait: timedelta | None = None) -> None:
+    """Return claimed rows to the queue without counting the attempt: they were not tried, or the platform
+    refused them all for a while, which says nothing about the messages.
+
+    With `wait` they are due again only after it and count as waiting for a try, so the later rows of their
+    chats cannot overtake them in the meantime.
+    """
+    values: dict = {"status": PENDING, "locked_until": None, "attempts": Delivery.attempts - 1}
+    if wait is not None:
+        values |= {"not_before": now() + wait, "last_error": RATE_LIMITED}
+    async with app.db.session() as session:
+        await session.execute(
+            update(Delivery).where(Delivery.id.in_([r.id for r in rows]), Delivery.status == SENDING).values(**values)
         )
         await session.commit()
 
@@ -213,7 +281,7 @@ async def counts(session: AsyncSession) -> dict[str, int]:
 
 
 class DeliveryWorker:
-    """Sends due outbox rows through one adapter at that adapter's rate."""
+    """Sends due outbox rows through one adapter at that adapter's rate, pausing when the platform asks to."""
 
     def __init__(self, app: App, platform: str, *, poll_interval: float = 0.5, batch: int = 50):
         self.app = app
@@ -223,6 +291,11 @@ class DeliveryWorker:
         self.worker_id = f"{platform}-{random.getrandbits(32):08x}"
         self._wake = asyncio.Event()
         self._stopping = False
+        self._interval = 0.0
+        self._next_at = 0.0
+        self._resume_at = 0.0
+        self._limited_since: datetime | None = None
+        self._warned_at: datetime | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -233,10 +306,13 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         adapter = self.app.adapters[self.platform]
-        interval = 1.0 / max(adapter.rate_per_second, 0.001)
-        loop = asyncio.get_running_loop()
-        next_at = loop.time()
+        self._interval = 1.0 / max(adapter.rate_per_second, 0.001)
+        self._next_at = asyncio.get_running_loop().time()
         while not self._stopping:
+            # Nothing is claimed during a pause, so no row sits under a lease that could run out meanwhile.
+            await self._pause_until(self._resume_at)
+            if self._stopping:
+                return
             rows = await claim(self.app, self.platform, self.batch, self.worker_id)
             if not rows:
                 self._wake.clear()
@@ -245,51 +321,92 @@ class DeliveryWorker:
                 except TimeoutError:
                     pass
                 continue
-            for index, row in enumerate(rows):
-                wait = next_at - loop.time()
-                if wait > 0 and not self._stopping:
-                    await asyncio.sleep(wait)
-                if self._stopping:
-                    # Rows not yet sent go back to pending at once instead of waiting for their lease.
-                    await self._release(rows[index:])
-                    return
-                # Paced by a schedule rather than a pause after each send: a slow send or the next claim is made
-                # up by the following send, but never by more than one interval, so sends do not bunch up.
-                next_at = max(next_at, loop.time() - interval) + interval
-                await self.deliver(row)
+            await self.deliver_batch(rows)
 
-    async def _release(self, rows: list[Delivery]) -> None:
-        async with self.app.db.session() as session:
-            await session.execute(
-                update(Delivery)
-                .where(Delivery.id.in_([r.id for r in rows]), Delivery.status == SENDING)
-                .values(status=PENDING, locked_until=None, attempts=Delivery.attempts - 1)
-            )
-            await session.commit()
+    async def _pause_until(self, at: float) -> None:
+        """Wait until loop time `at`; new rows do not end the wait, stopping does."""
+        loop = asyncio.get_running_loop()
+        while not self._stopping and (left := at - loop.time()) > 0:
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), left)
 
-    async def deliver(self, row: Delivery) -> None:
+    async def deliver_batch(self, rows: Sequence[Delivery]) -> int:
+        """Send claimed rows in their order; returns how many went out.
+
+        Once a chat's row has to be tried again, the chat's later rows of the batch go back untried, so they cannot
+        arrive before it. A rate limit puts the whole rest of the batch back: the platform would refuse it as well.
+        """
+        loop = asyncio.get_running_loop()
+        retrying: set[str] = set()
+        sent = 0
+        for index, row in enumerate(rows):
+            if row.chat_id in retrying:
+                await put_back(self.app, [row])
+                continue
+            wait = self._next_at - loop.time()
+            if wait > 0 and not self._stopping:
+                await asyncio.sleep(wait)
+            if self._stopping:
+                # Rows not yet sent go back to pending at once instead of waiting for their lease.
+                await put_back(self.app, rows[index:])
+                return sent
+            # Paced by a schedule rather than a pause after each send: a slow send or the next claim is made
+            # up by the following send, but never by more than one interval, so sends do not bunch up.
+            self._next_at = max(self._next_at, loop.time() - self._interval) + self._interval
+            try:
+                status = await self.deliver(row)
+            except RetryLater as exc:
+                await self._rate_limited(rows[index:], exc.seconds)
+                return sent
+            self._limited_since = self._warned_at = None
+            if status == SENT:
+                sent += 1
+            elif status == PENDING:
+                retrying.add(row.chat_id)
+        return sent
+
+    async def _rate_limited(self, rows: Sequence[Delivery], seconds: float) -> None:
+        pause = min(max(seconds, 0.0), LONGEST_PAUSE.total_seconds())
+        await put_back(self.app, rows, wait=timedelta(seconds=pause))
+        self._resume_at = asyncio.get_running_loop().time() + pause
+        t = now()
+        self._limited_since = self._limited_since or t
+        limited_for = t - self._limited_since
+        if limited_for >= RATE_LIMIT_WARNING and (self._warned_at is None or t - self._warned_at >= RATE_LIMIT_WARNING):
+            self._warned_at = t
+            async with self.app.db.session() as session:
+                waiting = await session.scalar(select(func.count()).select_from(Delivery).where(
+                    Delivery.platform == self.platform, Delivery.status == PENDING))
+            log.warning("%s has refused messages for %.1f hours without a break; messages waiting: %d, none is "
+                        "given up", self.platform, limited_for.total_seconds() / 3600, waiting or 0)
+
+    async def deliver(self, row: Delivery) -> str:
+        """Send one claimed row and record the outcome; returns the row's new status.
+
+        A rate limit is raised (`RetryLater`) rather than recorded: it concerns the platform, not this row, and
+        `deliver_batch` puts back what the platform would refuse.
+        """
         adapter = self.app.adapters[self.platform]
         reply = Reply.from_payload(row.payload)
         try:
             message_id = await adapter.send(row.chat_id, reply, idempotency_key=f"outbox-{row.id}")
-        except RetryLater as exc:
+        except RetryLater:
             self.app.metrics.platform_error(self.platform, "rate_limited")
-            await mark_retry(self.app, row, "rate limited", timedelta(seconds=exc.seconds))
-            return
+            raise
         except PermanentDeliveryError as exc:
             self.app.metrics.platform_error(self.platform, "permanent")
             await mark_failed(self.app, row, type(exc).__name__)
-            return
+            return FAILED
         except DeliveryError as exc:
             self.app.metrics.platform_error(self.platform, "transient")
-            await mark_retry(self.app, row, type(exc).__name__, backoff(row.attempts))
-            return
+            return await mark_retry(self.app, row, type(exc).__name__, backoff(row.attempts))
         except Exception as exc:  # an adapter bug must not stop the queue
             log.exception("delivery %s failed in the adapter", row.id)
             self.app.metrics.platform_error(self.platform, "bug")
-            await mark_retry(self.app, row, type(exc).__name__, backoff(row.attempts))
-            return
+            return await mark_retry(self.app, row, type(exc).__name__, backoff(row.attempts))
         await mark_sent(self.app, row.id, message_id)
         self.app.metrics.delivered(self.platform)
         if reply.buttons and not adapter.native_buttons:
             await self.app.remember_menu(self.platform, row.chat_id, reply)
+        return SENT
