@@ -152,6 +152,9 @@ async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Del
     """
     policy: QuietHours | None = app.services.get(QUIET_HOURS)
     after = 0
+    passed: set[str] = set()
+    """Chats with a row left behind on an earlier page: their later rows must wait too, even if what held that row
+    back has ended in the meantime (each page is its own transaction)."""
     async with app.db.session() as session:
         while True:
             if not app.db.is_sqlite:
@@ -159,7 +162,7 @@ async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Del
             t = now()
             rows = await _due(app, session, platform, limit, t, after)
             first = await _first_waiting(session, platform, {r.chat_id for r in rows}, t)
-            free = [r for r in rows if first.get(r.chat_id, r.id) >= r.id]
+            free = [r for r in rows if first.get(r.chat_id, r.id) >= r.id and r.chat_id not in passed]
             quiet = [r for r in free if r.respect_quiet_hours and r.status == PENDING]
             held = await policy.hold(session, quiet, t) if policy is not None and quiet else {}
             taken = []
@@ -179,6 +182,7 @@ async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Del
             if taken or len(rows) < limit:
                 return taken
             after = rows[-1].id
+            passed.update(r.chat_id for r in rows)
 
 
 def _lock_key(platform: str) -> int:
@@ -407,6 +411,8 @@ class DeliveryWorker:
             return await mark_retry(self.app, row, type(exc).__name__, backoff(row.attempts))
         await mark_sent(self.app, row.id, message_id)
         self.app.metrics.delivered(self.platform)
-        if reply.buttons and not adapter.native_buttons:
+        # Choices pushed to a person (user_id set: their private chat) can be answered by typing the label, also
+        # where buttons are native; rooms get numbers only where buttons are missing.
+        if reply.buttons and (not adapter.native_buttons or row.user_id is not None):
             await self.app.remember_menu(self.platform, row.chat_id, reply)
         return SENT
