@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
@@ -96,12 +98,13 @@ def menu_choices(reply: Reply) -> list[tuple[str, str]]:
 async def remember_menu(session: AsyncSession, platform: str, chat_id: str, choices: list[tuple[str, str]]) -> None:
     """Remember the choices just shown in a chat, so "2" or a typed label can be read as that button."""
     entries = [[token, label] for token, label in choices]
-    menu = await session.get(ChoiceMenu, (platform, chat_id))
-    if menu is None:
-        session.add(ChoiceMenu(platform=platform, chat_id=chat_id, tokens=entries, created_at=now()))
-    else:
-        menu.tokens = entries
-        menu.created_at = now()
+    # An upsert: the outbox and a handler may remember a menu for the same chat at the same moment.
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = insert(ChoiceMenu).values(platform=platform, chat_id=chat_id, tokens=entries, created_at=now())
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[ChoiceMenu.platform, ChoiceMenu.chat_id],
+        set_={"tokens": statement.excluded.tokens, "created_at": statement.excluded.created_at},
+    ))
 
 
 async def forget_menu(session: AsyncSession, platform: str, chat_id: str) -> None:

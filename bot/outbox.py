@@ -79,8 +79,13 @@ async def enqueue(
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
     quiet_hours: bool = False,
+    deferred_by: str | None = None,
 ) -> Delivery | None:
-    """Queue a reply; with a `dedupe_key` the same logical message is only ever queued once."""
+    """Queue a reply; with a `dedupe_key` the same logical message is only ever queued once.
+
+    `deferred_by` names the error that kept an adapter from sending a direct answer right away: like a row the
+    worker must try again, the answer then holds back later messages to its chat until it has gone out.
+    """
     if dedupe_key is not None:
         existing = await session.scalar(select(Delivery.id).where(Delivery.dedupe_key == dedupe_key))
         if existing is not None:
@@ -94,6 +99,7 @@ async def enqueue(
         dedupe_key=dedupe_key,
         not_before=not_before or now(),
         respect_quiet_hours=quiet_hours,
+        last_error=deferred_by,
     )
     session.add(row)
     await session.flush()
@@ -317,15 +323,18 @@ class DeliveryWorker:
             await self._pause_until(self._resume_at)
             if self._stopping:
                 return
-            rows = await claim(self.app, self.platform, self.batch, self.worker_id)
-            if not rows:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
-                except TimeoutError:
-                    pass
-                continue
-            await self.deliver_batch(rows)
+            try:
+                rows = await claim(self.app, self.platform, self.batch, self.worker_id)
+                if rows:
+                    await self.deliver_batch(rows)
+                    continue
+            except Exception:  # a database hiccup must not end the queue: the leases bring the rows back
+                log.exception("outbox worker for %s hit an error; going on", self.platform)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            except TimeoutError:
+                pass
 
     async def _pause_until(self, at: float) -> None:
         """Wait until loop time `at`; new rows do not end the wait, stopping does."""
@@ -414,5 +423,8 @@ class DeliveryWorker:
         # Choices pushed to a person (user_id set: their private chat) can be answered by typing the label, also
         # where buttons are native; rooms get numbers only where buttons are missing.
         if reply.buttons and (not adapter.native_buttons or row.user_id is not None):
-            await self.app.remember_menu(self.platform, row.chat_id, reply)
+            try:
+                await self.app.remember_menu(self.platform, row.chat_id, reply)
+            except Exception:  # the message is out; only typing a choice instead of tapping it would not work
+                log.exception("could not remember the choices of delivery %s", row.id)
         return SENT

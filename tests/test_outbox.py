@@ -279,3 +279,43 @@ async def test_a_rate_limit_pauses_only_its_own_platform_and_stopping_ends_the_p
     await asyncio.wait_for(asyncio.gather(*tasks), 5)
     assert [s.reply.text for s in other.sent] == ["hallo"]
     assert limited.calls == 1 and limited.sent == []
+
+
+async def test_an_answer_the_platform_did_not_take_at_once_is_not_overtaken_by_a_later_push(app, adapter):
+    async with app.db.session() as session:
+        await outbox.enqueue(session, platform="test", chat_id="dm-anna", reply=Reply("Ihre Antwort"),
+                             not_before=now() + timedelta(seconds=30), deferred_by="RetryAfter")
+        await session.commit()
+    await queue_text(app, "dm-anna", "Erinnerung")
+    await queue_text(app, "dm-bert", "Für Bert")
+
+    assert await deliver_due(app) == 1  # Bert's chat is not held up
+    async with app.db.session() as session:
+        await session.execute(update(Delivery).values(not_before=now() - timedelta(seconds=1)))
+        await session.commit()
+    await deliver_due(app)
+    assert [r.text for r in adapter.to("dm-anna")] == ["Ihre Antwort", "Erinnerung"]
+
+
+async def test_the_worker_outlives_a_database_error(app, adapter, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    real, calls = outbox.claim, []
+
+    async def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "claim", flaky)
+    await queue(app, 2)
+    worker = outbox.DeliveryWorker(app, "test", poll_interval=0.01)
+    task = asyncio.create_task(worker.run())
+    for _ in range(300):
+        if len(adapter.sent) == 2:
+            break
+        await asyncio.sleep(0.01)
+    worker.stop()
+    await asyncio.wait_for(task, 5)
+    assert len(adapter.sent) == 2 and len(calls) > 1

@@ -554,7 +554,8 @@ class MatrixAdapter:
         async with self.app.db.session() as session:
             for reply in replies:
                 await outbox.enqueue(session, platform=self.name, chat_id=room_id, reply=reply,
-                                     not_before=now() + timedelta(seconds=delay))
+                                     not_before=now() + timedelta(seconds=delay),
+                                     deferred_by=type(error).__name__)
             await session.commit()
         self.app.wake_workers()
 

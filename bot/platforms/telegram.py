@@ -289,7 +289,7 @@ class TelegramAdapter:
                 await outbox.enqueue(
                     session, platform=self.name, chat_id=str(chat_id), reply=reply,
                     user_id=user.id if user is not None else None, kind="reply",
-                    not_before=now() + timedelta(seconds=delay),
+                    not_before=now() + timedelta(seconds=delay), deferred_by="RetryAfter",
                 )
             await session.commit()
         self.app.wake_workers()
