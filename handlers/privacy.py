@@ -49,6 +49,8 @@ async def statement(ctx: Context, args: str) -> None:
           "full calendar years and then deleted. If you delete your account, your claims are kept for that "
           "time without any link to your chat account. The IBAN of a claim is deleted once it has been paid, "
           "unless you asked me to remember your account.", years=policy.claims_retention_years),
+        _("• Who filed, checked or paid a claim is recorded with the claim, as an internal number instead of your "
+          "chat account; once you delete your account, the number no longer leads to you."),
         _("Apart from what you enter in a dialog (for example a claim), I do not keep the texts of your "
           "messages, and my logs contain no message texts, names, phone numbers or IBANs. Your claims are seen "
           "only by the reviewers and admins responsible for them."),

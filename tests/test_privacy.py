@@ -72,6 +72,7 @@ async def test_the_statement_names_what_is_kept_and_the_configured_periods(tmp_p
     await anna.say("/datenschutz")
     assert "10 volle Kalenderjahre" in anna.text and "14 Tage" in anna.text
     assert "/meinedaten" in anna.text and "/loeschen" in anna.text
+    assert "internen Nummer statt Ihres Chat-Kontos" in anna.text  # how the claims log names people
     bob = Chat(app, "bob", language="en")
     await bob.say("/privacy")
     assert "10 full calendar years" in bob.text and "/delete" in bob.text
