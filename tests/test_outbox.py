@@ -138,16 +138,21 @@ async def test_two_workers_never_send_the_same_row_nor_a_chat_s_rows_out_of_orde
         assert ids == sorted(ids)
 
 
-async def test_worker_task_delivers_and_stops_cleanly(app, adapter):
-    await queue(app, 5)
-    worker = outbox.DeliveryWorker(app, "test", poll_interval=0.05)
+async def run_worker_until_sent(app, adapter, n: int, poll_interval: float = 0.05) -> None:
+    """Run a real worker task until the adapter has `n` messages (or 6 s passed), then stop it cleanly."""
+    worker = outbox.DeliveryWorker(app, "test", poll_interval=poll_interval)
     task = asyncio.create_task(worker.run())
-    for _ in range(100):
-        if len(adapter.sent) == 5:
+    for _ in range(300):
+        if len(adapter.sent) >= n:
             break
         await asyncio.sleep(0.02)
     worker.stop()
     await asyncio.wait_for(task, 5)
+
+
+async def test_worker_task_delivers_and_stops_cleanly(app, adapter):
+    await queue(app, 5)
+    await run_worker_until_sent(app, adapter, 5)
     assert len(adapter.sent) == 5 and await statuses(app) == ["sent"] * 5
 
 
@@ -310,12 +315,5 @@ async def test_the_worker_outlives_a_database_error(app, adapter, monkeypatch):
 
     monkeypatch.setattr(outbox, "claim", flaky)
     await queue(app, 2)
-    worker = outbox.DeliveryWorker(app, "test", poll_interval=0.01)
-    task = asyncio.create_task(worker.run())
-    for _ in range(300):
-        if len(adapter.sent) == 2:
-            break
-        await asyncio.sleep(0.01)
-    worker.stop()
-    await asyncio.wait_for(task, 5)
+    await run_worker_until_sent(app, adapter, 2, poll_interval=0.01)
     assert len(adapter.sent) == 2 and len(calls) > 1
