@@ -109,7 +109,7 @@ class App:
                         await self._dispatch_message(ctx)
                 else:
                     await self._dispatch_button(ctx, event.token)
-                await self._remember_menus(session, event, ctx.replies)
+                await self._remember_menus(session, event, ctx.replies, keep=ctx.keeps_choices)
                 await session.commit()
             except Exception:
                 await session.rollback()
@@ -227,7 +227,9 @@ class App:
         text = ctx._("Let's talk about this in a private chat, so nothing personal lands in the group.")
         ctx.reply(text, buttons=[[Button(label=ctx._("Open private chat"), url=link)]] if link else None)
 
-    async def _remember_menus(self, session: AsyncSession, event: Event, replies: list[Reply]) -> None:
+    async def _remember_menus(
+        self, session: AsyncSession, event: Event, replies: list[Reply], *, keep: bool = False
+    ) -> None:
         """A typed number or label answers what the chat shows last: its choices, or nothing once a question came
         without them.
 
@@ -245,7 +247,7 @@ class App:
         choices = buttons.menu_choices(shown[-1])
         if choices:
             await buttons.remember_menu(session, event.platform, event.chat_id, choices)
-        else:
+        elif not keep:
             await buttons.forget_menu(session, event.platform, event.chat_id)
 
     async def remember_menu(self, platform: str, chat_id: str, reply: Reply) -> None:

@@ -30,6 +30,8 @@ class Context:
         self.t = Translator(user.language)
         self.dialog: DialogState | None = None
         self.args = ""
+        self.keeps_choices = False
+        """Set by `point_to_choices`: this answer asks nothing new, so the choices shown before stay typeable."""
 
     # --- the event -------------------------------------------------------------------------------------------
     @property
@@ -70,6 +72,12 @@ class Context:
         return self.event.platform
 
     # --- answering -------------------------------------------------------------------------------------------
+    def point_to_choices(self, text: str) -> None:
+        """Answer input that does not fit with a hint back to the choices on screen, which stay answerable by
+        number or label (a plain reply would otherwise end them, as a new question without choices does)."""
+        self.keeps_choices = True
+        self.reply(text)
+
     def reply(
         self,
         text: str,

@@ -182,7 +182,7 @@ async def invite_dialog(ctx: Context) -> None:
     assert ctx.dialog is not None
     role = ctx.dialog.data.get("role")
     if ctx.dialog.step != "place" or role not in roles.GRANTABLE:
-        ctx.reply(ctx._("Please choose one of the buttons above, or /cancel."))
+        ctx.point_to_choices(ctx._("Please choose one of the buttons above, or /cancel."))
         return
     await finish_invite(ctx, role, ctx.text)
 

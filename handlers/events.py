@@ -258,7 +258,7 @@ async def draft_dialog(ctx: Context) -> None:
         draft.set_text(name, text)
         await next_step(ctx, draft)
     else:
-        ctx.reply(_("Please use the buttons above, or /cancel."))
+        ctx.point_to_choices(_("Please use the buttons above, or /cancel."))
 
 
 @router.button("event_day")

@@ -531,3 +531,18 @@ async def test_after_a_weekday_question_another_date_can_be_written(app, coordin
     from bot.i18n import Translator
 
     assert date_text(Translator("en"), other) in coordinator.text
+
+
+async def test_a_stray_word_at_the_preview_keeps_its_numbered_choices(app):
+    plain = RecordingAdapter("matrix", native_buttons=False)
+    app.add_adapter(plain)
+    await plain.start(app)
+    kora = Chat(app, "@kora:example.org", platform="matrix", language="en", chat_id="!dm-kora:example.org")
+    await grant_role(app, kora, "coordinator", RTK)
+    await kora.say(f"/new_event Runder Tisch Asyl, {future()} 14-17 Uhr, Taunusstein")
+    assert "Please check" in kora.text
+    announce_at = 1 + [b.label for row in kora.replies[-1].buttons for b in row].index("Announce")
+    await kora.say("looks good")
+    assert "buttons above" in kora.text
+    await kora.say(str(announce_at))  # the preview's numbers still work
+    assert "Announced" in kora.text
