@@ -51,7 +51,7 @@ class Database:
 
         On SQLite, foreign-key enforcement is off while migrations run: changing a table there means rebuilding
         it, and dropping the old copy with enforcement on would cascade-delete the rows that point to it. The
-        references are checked afterwards instead, and a migration that broke one is not committed.
+        references are checked afterwards instead, and the start fails loudly if a migration broke one.
         """
         async with self.engine.connect() as conn:
             if self.is_sqlite:
