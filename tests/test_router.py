@@ -232,6 +232,9 @@ async def test_a_crashing_handler_changes_nothing_and_apologises(app, chat):
     async with app.db.session() as session:
         user = await users.find(session, "test", "anna")
         assert user is None or not list(await session.scalars(select(RoleGrant).where(RoleGrant.user_id == user.id)))
+    await chat.say("/language en")
+    await chat.say("/broken")
+    assert "Sorry, something went wrong" in chat.text  # in the language the person chose
 
 
 async def test_redelivered_event_is_answered_once(app):
