@@ -31,6 +31,7 @@ from tests.test_claims_helpers import (
     file_claim,
     photo,
     png,
+    reach_receipt_step,
 )
 
 
@@ -176,12 +177,8 @@ async def test_bad_input_gets_a_clear_answer_and_changes_nothing(app, chat):
 
 
 async def test_a_50_mb_file_is_refused_before_it_is_downloaded(app, chat):
-    await chat.say("/fahrtkosten")
-    for message in ("Nürtingen", "Nürtingen", "gestern"):
-        await chat.say(message)
-    await chat.press("Bus- oder Bahnfahrkarte")
-    await chat.say("12,40")
-    await chat.say("Runder Tisch Asyl")
+    await reach_receipt_step(chat, destination="Nürtingen", transport="Bus- oder Bahnfahrkarte", amount="12,40",
+                             purpose="Runder Tisch Asyl")
     downloads = []
 
     async def fetch() -> bytes:
@@ -228,12 +225,7 @@ async def test_a_50_mb_file_is_refused_before_it_is_downloaded(app, chat):
 
 async def test_the_account_is_reused_only_if_the_volunteer_agrees_and_is_encrypted_at_rest(app, chat, db):
     first = await file_claim(chat, save=True)
-    await chat.say("/fahrtkosten")
-    for message in ("Nürtingen", "Nürtingen", "gestern"):
-        await chat.say(message)
-    await chat.press("Auto")
-    await chat.say("10")
-    await chat.say("Sprachkurs")
+    await reach_receipt_step(chat, destination="Nürtingen", amount="10", purpose="Sprachkurs")
     await chat.press("Kein Beleg")
     assert "Konto von Anna Müller, IBAN …3000" in buttons_of(chat)
     await chat.press("Konto von")
@@ -253,12 +245,7 @@ async def test_the_account_is_reused_only_if_the_volunteer_agrees_and_is_encrypt
         IbanVault(b"another key").open(claims[1].iban_encrypted)
 
     # Without agreement nothing is remembered; and the volunteer can delete the saved account.
-    await chat.say("/fahrtkosten")
-    for message in ("Nürtingen", "Nürtingen", "gestern"):
-        await chat.say(message)
-    await chat.press("Auto")
-    await chat.say("10")
-    await chat.say("Sprachkurs")
+    await reach_receipt_step(chat, destination="Nürtingen", amount="10", purpose="Sprachkurs")
     await chat.press("Kein Beleg")
     await chat.press("Gespeichertes Konto löschen")
     assert "gelöscht" in chat.text and "Auf wessen Namen" in chat.text

@@ -62,13 +62,11 @@ def buttons_of(chat: Chat) -> list[str]:
     return [b.label for r in chat.replies for row in r.buttons for b in row]
 
 
-async def file_claim(
+async def reach_receipt_step(
     chat: Chat, *, start: str = "Nürtingen", destination: str = "Stuttgart", when: str = "gestern",
     transport: str = "Auto", amount: str = "42,5", purpose: str = "Begleitung zur Ausländerbehörde",
-    receipt: OutgoingFile | None = None, holder: str = "Anna Müller", iban: str = IBAN_ANNA, save: bool = False,
-    saved: bool = False, submit: bool = True,
-) -> int | None:
-    """Go through /fahrtkosten as a German-speaking volunteer; returns the new claim's number."""
+) -> None:
+    """Answer /fahrtkosten up to the question for a receipt."""
     await chat.say("/fahrtkosten")
     await chat.say(start)
     await chat.say(destination)
@@ -78,6 +76,17 @@ async def file_claim(
     await chat.press(transport)
     await chat.say(amount)
     await chat.say(purpose)
+
+
+async def file_claim(
+    chat: Chat, *, start: str = "Nürtingen", destination: str = "Stuttgart", when: str = "gestern",
+    transport: str = "Auto", amount: str = "42,5", purpose: str = "Begleitung zur Ausländerbehörde",
+    receipt: OutgoingFile | None = None, holder: str = "Anna Müller", iban: str = IBAN_ANNA, save: bool = False,
+    saved: bool = False, submit: bool = True,
+) -> int | None:
+    """Go through /fahrtkosten as a German-speaking volunteer; returns the new claim's number."""
+    await reach_receipt_step(chat, start=start, destination=destination, when=when, transport=transport,
+                             amount=amount, purpose=purpose)
     if receipt is not None:
         await chat.say(file=receipt)
         assert "der Beleg ist da" in chat.text, chat.text
