@@ -4,32 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, dialogs, ratelimit, users
+from bot import buttons, dialogs, http, outbox, users
 from bot.config import Config
-from bot.context import ButtonSpec, Context, Text, enqueue_for, render_for
+from bot.context import ButtonSpec, Context, Text
+from bot.features import Feature, Job
 from bot.i18n import Translator
 from bot.messages import ButtonPress, Event, IncomingMessage, OutgoingFile, Reply
 from bot.metrics import Metrics
-from bot.outbox import DeliveryWorker
+from bot.outbox import DeliveryWorker, QuietHours
+from bot.ratelimit import UserLimits
 from bot.roles import Superadmins
-from bot.router import Router, parse_command
+from bot.router import Command, Router, parse_command
 from bot.storage.db import Database
 from bot.storage.models import SeenEvent, User
+from bot.timeutil import now
 
 if TYPE_CHECKING:
+    from bot.features import Route
     from bot.platforms.base import Adapter
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-BackgroundJob = Callable[["App"], Awaitable[None]]
+BackgroundJob = Job
 
 CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "cancel"})
 """Typed without the slash in the middle of a dialog, these still cancel it: the question asked is never one they
@@ -45,40 +50,101 @@ class App:
         config: Config,
         db: Database,
         router: Router,
+        services: Services,
         *,
         superadmins: Superadmins | None = None,
+        quiet_hours: QuietHours | None = None,
     ):
         self.config = config
         self.db = db
         self.router = router
+        self.services = services
         self.superadmins = superadmins or superadmins_from(config)
+        self.quiet_hours = quiet_hours
+        """Holds back outbox rows queued with `quiet_hours=True` until the recipient's morning."""
         self.adapters: dict[str, Adapter] = {}
         self.workers: dict[str, DeliveryWorker] = {}
         self.metrics = Metrics()
         self.jobs: list[BackgroundJob] = []
         self.on_start: list[BackgroundJob] = []
         """One-off tasks before the platforms start (e.g. loading the shipped directory on first start)."""
+        self.routes: list[Route] = []
         self._worker_tasks: list[asyncio.Task] = []
         self._job_tasks: list[asyncio.Task] = []
-        self._places = None
         self.bot_usernames: dict[str, str] = {}
-        self.services: dict[str, Any] = {}
-        """Feature modules keep their long-lived objects here (e.g. a cipher, a calendar feed server)."""
+        self.limits = UserLimits(config.bot.user_messages_per_minute, config.bot.default_language,
+                                 self.metrics.registry)
+        db.after_commit.append(self._committed)
 
-    # --- knowledge -------------------------------------------------------------------------------------------
+    def add_feature(self, feature: Feature) -> None:
+        self.jobs.extend(feature.jobs)
+        self.on_start.extend(feature.on_start)
+        if feature.routes and not self.routes and self.config.bot.http_port:
+            self.jobs.append(http.serve)
+        self.routes.extend(feature.routes)
+
+    def _committed(self, info: dict) -> None:
+        if info.pop(outbox.QUEUED, False):
+            self.wake_workers()
+
+    # --- what adapters may ask (bot.platforms.base.Core) ----------------------------------------------------
     @property
-    def places(self):
-        if self._places is None:
-            from knowledge.places import default_index
+    def serial(self) -> bool:
+        return self.db.is_sqlite
 
-            self._places = default_index()
-        return self._places
+    def commands(self) -> list[Command]:
+        return list(self.router.ordered)
+
+    def set_bot_username(self, platform: str, username: str) -> None:
+        self.bot_usernames[platform] = username
+
+    async def defer(self, platform: str, chat_id: str, replies: Sequence[Reply], *, delay: float, reason: str,
+                    sender_id: str | None = None) -> None:
+        async with self.db.session() as session:
+            user = await users.find(session, platform, sender_id) if sender_id is not None else None
+            for reply in replies:
+                await outbox.enqueue(
+                    session, platform=platform, chat_id=chat_id, reply=reply,
+                    user_id=user.id if user is not None else None, kind="reply",
+                    not_before=now() + timedelta(seconds=delay), deferred_by=reason,
+                )
+            await session.commit()
+
+    async def language_of(self, platform: str, *, sender_id: str | None = None, chat_id: str | None = None,
+                          fallback: str | None = None) -> str:
+        default = fallback or self.config.bot.default_language
+        try:
+            async with self.db.session() as session:
+                if sender_id is not None:
+                    user = await users.find(session, platform, sender_id)
+                    language = user.language if user is not None else None
+                else:
+                    language = await session.scalar(select(User.language).where(
+                        User.platform == platform, User.dm_chat_id == chat_id).limit(1))
+        except Exception:
+            log.exception("could not read the user's language")
+            return default
+        return language or default
+
+    async def settle(self, platform: str, within: float) -> None:
+        worker = self.workers.get(platform)
+        if worker is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            async with self.db.session() as session:
+                due = await outbox.due_count(session, platform)
+            if not due:
+                return
+            worker.wake()
+            await asyncio.sleep(0.05)
 
     # --- handling --------------------------------------------------------------------------------------------
     async def handle(self, event: Event) -> list[Reply]:
         """Handle one event in one transaction; the replies are for the chat the event came from."""
         kind = "button" if isinstance(event, ButtonPress) else "message"
-        limited = ratelimit.check(self, event)
+        limited = self.limits.check(event)
         if limited is not None:
             return limited
         self.metrics.handled(event.platform, kind)
@@ -116,11 +182,9 @@ class App:
                 self.metrics.handler_errors.inc()
                 # The message text is personal data: log only what kind of event failed where.
                 log.exception("handler failed for a %s on %s", kind, event.platform)
-                t = Translator(await self._language_of(event))
+                t = Translator(await self.language_of(event.platform, sender_id=event.sender_id))
                 return [Reply(t("Sorry, something went wrong on my side. Nothing was changed. Please try again."))]
         self.metrics.replied(event.platform, len(ctx.replies))
-        if ctx.replies:
-            self.wake_workers()
         return ctx.replies
 
     async def _first_time(self, session: AsyncSession, event: Event) -> bool:
@@ -131,16 +195,6 @@ class App:
         except IntegrityError:
             return False
         return True
-
-    async def _language_of(self, event: Event) -> str:
-        try:
-            async with self.db.session() as session:
-                user = await users.find(session, event.platform, event.sender_id)
-                if user is not None:
-                    return user.language
-        except Exception:
-            log.exception("could not read the user's language")
-        return self.config.bot.default_language
 
     async def _dispatch_message(self, ctx: Context) -> None:
         _ = ctx._
@@ -270,11 +324,9 @@ class App:
         not_before: datetime | None = None,
         quiet_hours: bool = False,
     ) -> bool:
-        reply = await render_for(self, session, recipient, text, buttons_spec)
-        reply.html, reply.file = html, file
-        return await enqueue_for(
-            self, session, recipient, reply, kind=kind, dedupe_key=dedupe_key, not_before=not_before,
-            quiet_hours=quiet_hours,
+        return await self.services.notifier.notify(
+            session, recipient, text, buttons_spec=buttons_spec, html=html, file=file, kind=kind,
+            dedupe_key=dedupe_key, not_before=not_before, quiet_hours=quiet_hours,
         )
 
     def wake_workers(self) -> None:
@@ -349,16 +401,3 @@ class App:
 def superadmins_from(config: Config) -> Superadmins:
     ids = {("telegram", str(i)) for i in config.admins.telegram} | {("matrix", u) for u in config.admins.matrix}
     return Superadmins(frozenset(ids))
-
-
-def build_app(config: Config, *, db: Database | None = None, extra_superadmins: set[tuple[str, str]] | None = None) -> App:
-    from handlers import build_router
-
-    sa = superadmins_from(config)
-    if extra_superadmins:
-        sa = Superadmins(sa.ids | frozenset(extra_superadmins))
-    app = App(config, db or Database(config.database_url), build_router(), superadmins=sa)
-    from handlers import install_jobs
-
-    install_jobs(app)
-    return app

@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def prepare(cfg, *, extra_superadmins=None):
-    from bot.app import build_app
+    from bot.wiring import build_app
 
     try:
         app = build_app(cfg, extra_superadmins=extra_superadmins)

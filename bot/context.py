@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, dialogs, outbox, roles
+from bot import buttons, dialogs, roles
 from bot.i18n import Translator
-from bot.messages import Button, ButtonPress, Event, IncomingMessage, OutgoingFile, Reply
+from bot.messages import Button, Event, IncomingMessage, OutgoingFile, Reply
+from bot.notifier import ButtonSpec, Text
 from bot.storage.models import DialogState, User
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.services import Services
 
-Text = str | Callable[[Translator], str]
-ButtonSpec = tuple[Text, str, dict[str, Any]]
+__all__ = ["ButtonSpec", "Context", "Text"]
 
 
 class Context:
@@ -32,6 +32,10 @@ class Context:
         self.args = ""
         self.keeps_choices = False
         """Set by `point_to_choices`: this answer asks nothing new, so the choices shown before stay typeable."""
+
+    @property
+    def services(self) -> Services:
+        return self.app.services
 
     # --- the event -------------------------------------------------------------------------------------------
     @property
@@ -62,10 +66,6 @@ class Context:
     @property
     def is_group(self) -> bool:
         return self.event.is_group
-
-    @property
-    def is_button(self) -> bool:
-        return isinstance(self.event, ButtonPress)
 
     @property
     def platform(self) -> str:
@@ -161,34 +161,7 @@ class Context:
         quiet_hours: bool = False,
     ) -> bool:
         """Queue a message to another user in their own language; False if they have no reachable chat."""
-        return await self.app.notify(
+        return await self.services.notifier.notify(
             self.session, recipient, text, buttons_spec=buttons_spec, html=html, file=file, kind=kind,
             dedupe_key=dedupe_key, not_before=not_before, quiet_hours=quiet_hours,
         )
-
-
-async def render_for(
-    app: App, session: AsyncSession, recipient: User, text: Text, buttons_spec: list[list[ButtonSpec]] | None
-) -> Reply:
-    t = Translator(recipient.language)
-    body = text(t) if callable(text) else text
-    rows = []
-    for row in buttons_spec or []:
-        out = []
-        for label, action, payload in row:
-            token = await buttons.create(session, recipient, action, payload)
-            out.append(Button(label=label(t) if callable(label) else label, token=token))
-        rows.append(out)
-    return Reply(text=body, buttons=rows)
-
-
-async def enqueue_for(
-    app: App, session: AsyncSession, recipient: User, reply: Reply, **kwargs: Any
-) -> bool:
-    if not recipient.dm_chat_id:
-        return False
-    await outbox.enqueue(
-        session, platform=recipient.platform, chat_id=recipient.dm_chat_id, reply=reply, user_id=recipient.id,
-        **kwargs,
-    )
-    return True

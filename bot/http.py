@@ -1,7 +1,7 @@
-"""The bot's own small HTTP server, for endpoints features register (the calendar feeds).
+"""The bot's own small HTTP server, for the endpoints features declare (calendar feeds, /healthz, /metrics).
 
 It runs on the bot's loop as a background job, and only when `bot.http_port` is set: a bot that serves nothing
-over HTTP opens no port. Features call `add_route` from their `install(app)`; the server starts with the app.
+over HTTP opens no port. Features list their routes in their `Feature`; `bot/wiring.py` hands them to the app.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -19,22 +18,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROUTES = "http.routes"
-Handler = Callable[["App", web.Request], Awaitable[web.StreamResponse]]
-
-
-def add_route(app: App, method: str, path: str, handler: Handler) -> None:
-    """Serve `handler(app, request)` at `path` (aiohttp syntax, e.g. "/calendar/{token}.ics")."""
-    routes = app.services.setdefault(ROUTES, [])
-    first = not routes
-    routes.append((method, path, handler))
-    if first and app.config.bot.http_port:
-        app.jobs.append(serve)
-
 
 def build(app: App) -> web.Application:
     server = web.Application()
-    for method, path, handler in app.services.get(ROUTES, []):
+    for method, path, handler in app.routes:
         server.router.add_route(method, path, functools.partial(handler, app))
     return server
 

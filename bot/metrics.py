@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 
 class Metrics:
@@ -23,6 +23,12 @@ class Metrics:
         self.handler_errors = Counter(
             "helferbot_handler_errors", "Handler crashes (answered with an apology)", registry=self.registry
         )
+        # Filled from the database at scrape time (bot/ops.py), so they are never stale.
+        self.pending = Gauge("helferbot_deliveries_pending", "Outbox messages waiting to be sent", ["platform"],
+                             registry=self.registry)
+        self.failed = Gauge("helferbot_deliveries_failed", "Outbox messages given up on", ["platform"],
+                            registry=self.registry)
+        self.claims = Gauge("helferbot_claims", "Travel-cost claims by status", ["status"], registry=self.registry)
 
     def handled(self, platform: str, kind: str) -> None:
         self.messages.labels(platform, kind).inc()

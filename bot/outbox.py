@@ -43,8 +43,9 @@ LONGEST_PAUSE = timedelta(hours=1)
 """However long a platform asks to wait, the worker asks again after this, so a bogus answer cannot stop it."""
 RATE_LIMIT_WARNING = timedelta(hours=6)
 """After this long of being refused without a break (and again every so long) the worker logs a warning."""
-QUIET_HOURS = "outbox.quiet_hours"
-"""Key in `app.services` of the `QuietHours` policy that holds back rows queued with `quiet_hours=True`."""
+QUEUED = "outbox.queued"
+"""Set in a session's `info` when it queued rows: after its commit the app wakes the workers (see `App`)."""
+CHUNK = 5000
 
 
 class QuietHours(Protocol):
@@ -103,6 +104,7 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
+    session.info[QUEUED] = True
     return row
 
 
@@ -131,6 +133,7 @@ async def enqueue_many(session: AsyncSession, items: Sequence[Outgoing]) -> list
         }
         for item in items
     ]
+    session.info[QUEUED] = True
     keys = [(item.platform, item.chat_id) for item in items]
     if len(set(keys)) < len(keys):
         result = await session.execute(insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True), params)
@@ -156,7 +159,7 @@ async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Del
     Rows that must wait for their recipient's quiet hours get a later `not_before` instead (or are dropped when
     the policy says so) in the same transaction, and the next due rows are looked at in their place.
     """
-    policy: QuietHours | None = app.services.get(QUIET_HOURS)
+    policy: QuietHours | None = app.quiet_hours
     after = 0
     passed: set[str] = set()
     """Chats with a row left behind on an earlier page: their later rows must wait too, even if what held that row
@@ -288,6 +291,52 @@ async def mark_failed(app: App, row: Delivery, error: str) -> None:
 async def counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
     return {status: n for status, n in rows}
+
+
+async def open_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
+    """(platform, status, count) of rows still to send or given up on, for the metrics."""
+    rows = await session.execute(
+        select(Delivery.platform, Delivery.status, func.count())
+        .where(Delivery.status.in_((PENDING, SENDING, FAILED)))
+        .group_by(Delivery.platform, Delivery.status)
+    )
+    return [tuple(row) for row in rows]
+
+
+async def due_count(session: AsyncSession, platform: str) -> int:
+    """Rows of `platform` that are due now or out with a worker."""
+    return await session.scalar(
+        select(func.count()).select_from(Delivery).where(
+            Delivery.platform == platform, Delivery.status.in_((PENDING, SENDING)), Delivery.not_before <= now(),
+        )
+    ) or 0
+
+
+async def status_of(session: AsyncSession, ids: Sequence[int | None]) -> dict[int, tuple[str, str]]:
+    """(status, kind) of the given rows, by id."""
+    wanted = sorted({i for i in ids if i is not None})
+    found: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(wanted), CHUNK):
+        rows = await session.execute(
+            select(Delivery.id, Delivery.status, Delivery.kind).where(Delivery.id.in_(wanted[start:start + CHUNK])))
+        found.update((i, (status, kind)) for i, status, kind in rows)
+    return found
+
+
+async def cancel_pending(session: AsyncSession, ids: Sequence[int | None], reason: str) -> set[int]:
+    """Cancel those of the rows that are still pending; returns the ids cancelled."""
+    wanted = [i for i in ids if i is not None]
+    done: set[int] = set()
+    for start in range(0, len(wanted), CHUNK):
+        result = await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(wanted[start:start + CHUNK]), Delivery.status == PENDING)
+            .values(status=CANCELLED, last_error=reason)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        done.update(result.scalars())
+    return done
 
 
 class DeliveryWorker:

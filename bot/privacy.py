@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SERVICE = "privacy.settings"
 SEEN_EVENTS_DAYS = 30
 """Redelivered platform events arrive within minutes; a month is a wide margin."""
 DIALOG_GRACE = timedelta(days=7)
@@ -72,10 +71,7 @@ def load(config) -> PrivacySettings:
 
 
 def settings(app: App) -> PrivacySettings:
-    found = app.services.get(SERVICE)
-    if found is None:
-        found = app.services[SERVICE] = load(app.config)
-    return found
+    return app.services.privacy.settings
 
 
 def _user_columns() -> list[tuple[sa.Table, sa.Column]]:
@@ -235,13 +231,7 @@ async def enforce_retention(
 
 
 async def run_retention(app: App, at: datetime | None = None) -> dict[str, int]:
-    keep = False
-    try:
-        from bot.claims.workflow import settings as claims_settings
-
-        keep = claims_settings(app).payout.keep_iban_after_payout
-    except ImportError:
-        pass
+    keep = app.services.claims.settings.payout.keep_iban_after_payout
     async with app.db.session() as session:
         done = await enforce_retention(session, settings(app), keep_iban_after_payout=keep, at=at)
         await session.commit()

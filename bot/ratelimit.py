@@ -12,17 +12,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from prometheus_client import Counter
+from prometheus_client import CollectorRegistry, Counter
 
 from bot.i18n import Translator, normalise_language
 from bot.messages import ButtonPress, Event, Reply
 
-if TYPE_CHECKING:
-    from bot.app import App
-
-SERVICE = "ratelimit.users"
 WINDOW = 60.0
 
 
@@ -68,38 +63,26 @@ BUTTON_FACTOR = 3
 press only does something with a token the bot itself handed to that person."""
 
 
-def limiter(app: App, kind: str = "message") -> SlidingWindow:
-    """The window for typed messages ("message") or for button presses ("button")."""
-    windows = app.services.get(SERVICE)
-    if windows is None:
-        limit = app.config.bot.user_messages_per_minute
-        windows = app.services[SERVICE] = {
-            "message": SlidingWindow(limit), "button": SlidingWindow(limit * BUTTON_FACTOR),
-        }
-    return windows[kind]
+class UserLimits:
+    """One window for typed messages and a larger one for button presses, per app, with the counter of drops."""
 
+    def __init__(self, limit: int, default_language: str, registry: CollectorRegistry):
+        self.default_language = default_language
+        self.windows = {"message": SlidingWindow(limit), "button": SlidingWindow(limit * BUTTON_FACTOR)}
+        self.dropped = Counter("helferbot_rate_limited", "Events dropped by the per-person rate limit", ["platform"],
+                               registry=registry)
 
-def _counter(app: App) -> Counter:
-    found = app.services.get(SERVICE + ".metric")
-    if found is None:
-        found = app.services[SERVICE + ".metric"] = Counter(
-            "helferbot_rate_limited", "Events dropped by the per-person rate limit", ["platform"],
-            registry=app.metrics.registry,
-        )
-    return found
+    def check(self, event: Event) -> list[Reply] | None:
+        """Count the event against its sender's window.
 
-
-def check(app: App, event: Event) -> list[Reply] | None:
-    """Count the event against its sender's window.
-
-    None: handle the event. A list: answer with it (maybe empty) instead of handling the event."""
-    window = limiter(app, "button" if isinstance(event, ButtonPress) else "message")
-    verdict = window.hit((event.platform, event.sender_id))
-    if verdict == "ok":
-        return None
-    _counter(app).labels(event.platform).inc()
-    if verdict == "drop" or event.is_group:
-        return []
-    t = Translator(normalise_language(event.language, app.config.bot.default_language))
-    return [Reply(t.gettext("You are sending me a lot of messages at once. I am taking a short break from you: please "
-                            "wait a minute and then send your message again."))]
+        None: handle the event. A list: answer with it (maybe empty) instead of handling the event."""
+        window = self.windows["button" if isinstance(event, ButtonPress) else "message"]
+        verdict = window.hit((event.platform, event.sender_id))
+        if verdict == "ok":
+            return None
+        self.dropped.labels(event.platform).inc()
+        if verdict == "drop" or event.is_group:
+            return []
+        t = Translator(normalise_language(event.language, self.default_language))
+        return [Reply(t.gettext("You are sending me a lot of messages at once. I am taking a short break from you: "
+                                "please wait a minute and then send your message again."))]

@@ -1,7 +1,7 @@
 """Platform-neutral conversation handlers.
 
-Every module here that defines `router` is part of the bot; a module may also define `install(app)` to register
-background jobs or services. Modules are ordered by their `ORDER` (default 50), which is also the order of /hilfe.
+Every module here that defines `router` is part of the bot; a module may also define `FEATURE` (a
+`bot.features.Feature`) for the background jobs and HTTP routes it brings. Modules are ordered by their `ORDER` (default 50), which is also the order of /hilfe.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+from bot.features import Feature
 from bot.router import Router
 
 
 def modules() -> list[ModuleType]:
     found = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)]
-    found = [m for m in found if hasattr(m, "router") or hasattr(m, "install")]
+    found = [m for m in found if hasattr(m, "router") or hasattr(m, "FEATURE")]
     return sorted(found, key=lambda m: (getattr(m, "ORDER", 50), m.__name__))
 
 
@@ -27,8 +28,5 @@ def build_router() -> Router:
     return router
 
 
-def install_jobs(app) -> None:
-    for module in modules():
-        install = getattr(module, "install", None)
-        if install is not None:
-            install(app)
+def features() -> list[Feature]:
+    return [module.FEATURE for module in modules() if hasattr(module, "FEATURE")]

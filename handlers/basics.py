@@ -39,7 +39,7 @@ def role_name(ctx: Context, role: str) -> str:
 def scope_name(ctx: Context, scope: str) -> str:
     if scope == roles.EVERYWHERE:
         return ctx._("everywhere")
-    place = ctx.app.places.gazetteer.get(scope)
+    place = ctx.services.places.gazetteer.get(scope)
     return place.name if place is not None else scope
 
 
@@ -193,7 +193,7 @@ async def finish_invite(ctx: Context, role: str, where: str) -> None:
     if role == roles.ADMIN or where.lower() in EVERYWHERE_WORDS:
         scope = roles.EVERYWHERE
     else:
-        resolution = ctx.app.places.resolve(where)
+        resolution = ctx.services.places.resolve(where)
         if resolution.status != "match":
             ctx.reply(_("I could not find exactly one place for \"{where}\". Please write the Gemeinde or Kreis "
                         "more precisely.", where=where))

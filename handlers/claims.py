@@ -17,18 +17,15 @@ import asyncio
 import logging
 from datetime import date, timedelta
 
-from schwifty import IBAN
-from schwifty.exceptions import InvalidChecksumDigits, InvalidLength, SchwiftyException
-from sqlalchemy import select
-
-from bot.claims import amounts, receipts, texts, workflow
-from bot.claims.crypto import masked, vault
+from bot.claims import accounts, amounts, receipts, texts, workflow
+from bot.claims.crypto import masked
 from bot.claims.rules import TICKET
 from bot.context import Context
+from bot.features import Feature
 from bot.i18n import N_
 from bot.messages import AttachmentTooLarge
 from bot.router import Router
-from bot.storage.models_claims import IN_REVIEW, INFO, Claim, PayoutAccount
+from bot.storage.models_claims import IN_REVIEW, INFO, Claim
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +152,7 @@ async def take_place(ctx: Context, field: str, text: str) -> None:
     if not text or len(text) > MAX_PLACE_TEXT:
         ctx.reply(_("Please write the name of a town (at most {n} characters).", n=MAX_PLACE_TEXT))
         return
-    resolution = ctx.app.places.resolve(text)
+    resolution = ctx.services.places.resolve(text)
     candidates = [c.place for c in resolution.candidates if c.place.kind != "land"]
     if resolution.status == "match" and resolution.best is not None and resolution.best.kind != "land":
         await set_place(ctx, field, resolution.best.name, resolution.best.id)
@@ -181,7 +178,7 @@ async def place_button(ctx: Context, payload: dict) -> None:
     if field not in ("from", "to", "place"):
         return
     if payload.get("id"):
-        place = ctx.app.places.gazetteer.get(str(payload["id"]))
+        place = ctx.services.places.gazetteer.get(str(payload["id"]))
         if place is None:
             return
         await set_place(ctx, field, place.name, place.id)
@@ -297,12 +294,10 @@ async def take_ticket(ctx: Context, text: str) -> None:
 
 async def ask_purpose(ctx: Context) -> None:
     rows = []
-    provider = ctx.app.services.get("claims.round_tables")
-    if provider is not None:
-        trip = date.fromisoformat(data(ctx)["date"])
-        for ref, label in (await provider(ctx.session, ctx.user, trip))[:5]:
-            rows.append([await ctx.button(label, "claim_round_table",
-                                          {"step": "purpose", "ref": str(ref), "label": label[:200]})])
+    trip = date.fromisoformat(data(ctx)["date"])
+    for ref, label in (await ctx.services.claims.meetings_attended(ctx.session, ctx.user, trip))[:5]:
+        rows.append([await ctx.button(label, "claim_round_table",
+                                      {"step": "purpose", "ref": str(ref), "label": label[:200]})])
     text = ctx._("What was the trip for? E.g. \"accompanying a family to the immigration office\".")
     if rows:
         text += "\n" + ctx._("Or choose the round table you attended:")
@@ -383,7 +378,7 @@ async def no_receipt_button(ctx: Context, payload: dict) -> None:
 # payout account
 
 async def ask_account(ctx: Context) -> None:
-    saved = await ctx.session.get(PayoutAccount, ctx.user.id)
+    saved = await workflow.saved_account(ctx.session, ctx.user)
     if saved is None:
         await goto(ctx, "holder")
         return
@@ -400,15 +395,14 @@ async def ask_account(ctx: Context) -> None:
 async def account_button(ctx: Context, payload: dict) -> None:
     if not await in_step(ctx, payload):
         return
-    saved = await ctx.session.get(PayoutAccount, ctx.user.id)
+    saved = await workflow.saved_account(ctx.session, ctx.user)
     use = payload.get("use")
     if use == "saved" and saved is not None:
         await goto(ctx, "confirm", holder=saved.holder, iban_sealed=saved.iban_encrypted, iban_hash=saved.iban_hash,
                    iban_last4=saved.iban_last4, save_account=False)
         return
     if use == "forget" and saved is not None:
-        await ctx.session.delete(saved)
-        await ctx.session.flush()
+        await workflow.forget_account(ctx.session, saved)
         ctx.reply(ctx._("I have deleted the saved account."))
     await goto(ctx, "holder")
 
@@ -431,20 +425,16 @@ async def ask_iban(ctx: Context) -> None:
 async def take_iban(ctx: Context, text: str) -> None:
     _ = ctx._
     try:
-        iban = IBAN(text)
-    except InvalidChecksumDigits:
-        ctx.reply(_("This IBAN is not correct: its check digits do not match. Please check it for a typo."))
+        compact = accounts.sepa_iban(text)
+    except accounts.BadIban as bad:
+        ctx.reply({
+            "checksum": _("This IBAN is not correct: its check digits do not match. Please check it for a typo."),
+            "length": _("This IBAN has the wrong length. Please check it."),
+            "invalid": _("This is not a valid IBAN. Please write it like DE89 3704 0044 0532 0130 00."),
+            "not_sepa": _("Please give an account in the SEPA area (EU and a few more countries)."),
+        }[bad.code])
         return
-    except InvalidLength:
-        ctx.reply(_("This IBAN has the wrong length. Please check it."))
-        return
-    except SchwiftyException:
-        ctx.reply(_("This is not a valid IBAN. Please write it like DE89 3704 0044 0532 0130 00."))
-        return
-    if not iban.in_sepa_zone:
-        ctx.reply(_("Please give an account in the SEPA area (EU and a few more countries)."))
-        return
-    sealed = vault(ctx.app).seal(iban.compact)
+    sealed = ctx.services.vault.seal(compact)
     await goto(ctx, "save", iban_sealed=sealed.ciphertext, iban_hash=sealed.digest, iban_last4=sealed.last4)
 
 
@@ -515,9 +505,7 @@ ASKERS = {"from": ask_from, "to": ask_to, "place": ask_place, "date": ask_date, 
 
 @router.command("meineantraege", "myclaims", description=N_("My travel-cost claims"), private_only=True)
 async def my_claims(ctx: Context, args: str) -> None:
-    claims = list(await ctx.session.scalars(
-        select(Claim).where(Claim.user_id == ctx.user.id).order_by(Claim.id.desc()).limit(10)
-    ))
+    claims = await workflow.latest(ctx.session, ctx.user)
     if not claims:
         ctx.reply(ctx._("You have no travel-cost claims yet. File one with /claim."))
         return
@@ -588,12 +576,6 @@ async def answer_dialog(ctx: Context) -> None:
 
 # --- set-up --------------------------------------------------------------------------------------------------
 
-def install(app) -> None:
-    """Check the [claims] and [payout] config now (a mistake stops the start) and tidy up old receipts."""
-    workflow.settings(app)
-    app.jobs.append(purge_receipts)
-
-
 async def purge_receipts(app) -> None:
     keep = timedelta(hours=app.config.bot.dialog_ttl_hours) + timedelta(days=1)
     while True:
@@ -604,3 +586,6 @@ async def purge_receipts(app) -> None:
             log.info("removed %d receipts of claims that were never submitted", removed)
         await asyncio.sleep(3600)
 
+
+
+FEATURE = Feature(jobs=(purge_receipts,))

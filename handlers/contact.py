@@ -7,6 +7,7 @@ import re
 
 from bot import directory
 from bot.context import Context
+from bot.features import Feature
 from bot.i18n import N_
 from bot.router import Router
 from knowledge.topics import TOPICS, topic_in_text
@@ -23,13 +24,13 @@ CONTACT_WORDS = re.compile(
 )
 
 
-def install(app) -> None:
-    async def load_seed(app) -> None:
-        async with app.db.session() as session:
-            await directory.seed_once(session)
-            await session.commit()
+async def load_seed(app) -> None:
+    async with app.db.session() as session:
+        await directory.seed_once(session)
+        await session.commit()
 
-    app.on_start.append(load_seed)
+
+FEATURE = Feature(on_start=(load_seed,))
 
 
 def topic_label(ctx: Context, key: str) -> str:
@@ -91,7 +92,7 @@ def level_heading(ctx: Context, asked, level_place) -> str:
 
 async def answer_for(ctx: Context, place, topic: str | None) -> None:
     _ = ctx._
-    gazetteer = ctx.app.places.gazetteer
+    gazetteer = ctx.services.places.gazetteer
     levels, topic_found = await directory.contacts_for(ctx.session, gazetteer, place, topic)
     esc = html.escape
     if not levels:
@@ -126,9 +127,9 @@ async def lookup(ctx: Context, text: str, *, explicit: bool) -> bool:
     """Resolve the place in `text` and answer; False if nothing place-like was found in free text."""
     _ = ctx._
     topic, rest = topic_in_text(text)
-    resolution = ctx.app.places.resolve(rest or text)
+    resolution = ctx.services.places.resolve(rest or text)
     if resolution.status == "none" and rest != text:
-        resolution = ctx.app.places.resolve(text)
+        resolution = ctx.services.places.resolve(text)
     if resolution.status == "match":
         await answer_for(ctx, resolution.best, topic)
         return True
@@ -171,7 +172,7 @@ async def contact_intent(ctx: Context) -> bool:
 
 @router.button("contact_place")
 async def contact_place(ctx: Context, payload: dict) -> None:
-    place = ctx.app.places.gazetteer.get(str(payload.get("place", "")))
+    place = ctx.services.places.gazetteer.get(str(payload.get("place", "")))
     topic = payload.get("topic")
     if place is None:
         ctx.reply(ctx._("This button is not valid (any more). Nothing was done. Send /help to start again."))

@@ -11,18 +11,17 @@ import html
 import re
 from datetime import date
 
-from bot import http, outbox, roles
+from bot import roles
 from bot.context import Context
 from bot.events import feed, ics, render, scope, service
 from bot.events.draft import OPTIONAL, Draft
 from bot.events.parse import clean_location, parse_announcement
-from bot.events.quiet import QuietHoursPolicy
-from bot.events.settings import SERVICE, from_section
 from bot.events.when import WeekdayConflict, find_when
+from bot.features import Feature
 from bot.i18n import N_
 from bot.messages import OutgoingFile
 from bot.router import Router
-from bot.storage.models_events import CANCELLED, Event
+from bot.storage.models_events import Event
 from bot.timeutil import local, now
 
 ORDER = 45
@@ -35,24 +34,8 @@ _INTENT = re.compile(
 )
 
 
-def install(app) -> None:
-    """Check `[events]` at start, hold pushes back in quiet hours, serve calendar feeds if HTTP is on."""
-    raw = app.config.section("events")
-    known = None
-    if raw.get("announce_chats"):
-        from knowledge.places import default_gazetteer
-
-        known = default_gazetteer()
-    settings = from_section(raw, known)
-    app.services[SERVICE] = settings
-    app.services[outbox.QUIET_HOURS] = QuietHoursPolicy(settings)
-    http.add_route(app, "GET", feed.ROUTE, feed.handle)
-
-    async def round_tables(session, user, day):
-        return await service.attended_on(app, session, user, day)
-
-    # A travel-cost claim can name the round table the trip was for (see handlers/claims.py).
-    app.services["claims.round_tables"] = round_tables
+FEATURE = Feature(routes=(("GET", feed.ROUTE, feed.handle),))
+"""Calendar feeds over HTTP; the settings and the quiet-hours policy are `ctx.services.meetings`."""
 
 
 def today() -> date:
@@ -76,7 +59,7 @@ async def may_announce(ctx: Context) -> bool:
 async def area_names(ctx: Context) -> str:
     names = []
     for s in await ctx.scopes(roles.COORDINATOR):
-        names.append(ctx._("everywhere") if s == roles.EVERYWHERE else service.place_name(ctx.app, s))
+        names.append(ctx._("everywhere") if s == roles.EVERYWHERE else ctx.services.places.name(s))
     return ", ".join(names)
 
 
@@ -115,7 +98,7 @@ async def take_whole_message(ctx: Context, draft: Draft, text: str) -> None:
     if parsed.when.conflict is not None:
         # The weekday question comes first; a place that is clear and allowed is kept meanwhile.
         for candidate in parsed.place_texts:
-            found = ctx.app.places.resolve(candidate)
+            found = ctx.services.places.resolve(candidate)
             if found.status == "match" and found.best.kind in scope.SUBSCRIBABLE:
                 if await ctx.has_role(roles.COORDINATOR, found.best.id):
                     draft.place_id = found.best.id
@@ -169,7 +152,7 @@ async def own_places(ctx: Context) -> list:
     """The coordinator's own Gemeinden and Kreise as quick choices."""
     rows = []
     for place_id in (await ctx.scopes(roles.COORDINATOR))[:5]:
-        place = ctx.app.places.gazetteer.get(place_id) if place_id else None
+        place = ctx.services.places.gazetteer.get(place_id) if place_id else None
         if place is not None and place.kind in scope.SUBSCRIBABLE:
             rows.append([await ctx.button(place.label, "event_place", {"place": place.id})])
     return rows
@@ -191,7 +174,7 @@ async def take_place(ctx: Context, draft: Draft, text: str, *, quiet: bool = Fal
     With `as_location` the text was the answer to "Where?" and also serves as the address if none is known.
     """
     _ = ctx._
-    resolution = ctx.app.places.resolve(text)
+    resolution = ctx.services.places.resolve(text)
     choices = [c.place for c in resolution.candidates[:8] if c.place.kind in scope.SUBSCRIBABLE]
     if resolution.status == "none" or not choices:
         if not quiet:
@@ -281,7 +264,7 @@ async def pick_day(ctx: Context, payload: dict) -> None:
 @router.button("event_place")
 async def pick_place(ctx: Context, payload: dict) -> None:
     draft = current(ctx)
-    place = ctx.app.places.gazetteer.get(str(payload.get("place", "")))
+    place = ctx.services.places.gazetteer.get(str(payload.get("place", "")))
     if draft is None or place is None:
         await gone(ctx)
         return
@@ -299,10 +282,10 @@ async def show_preview(ctx: Context, draft: Draft) -> None:
                     location=values.location, topic=values.topic, organiser=values.organiser,
                     description=values.description, status="announced")
     audience = await scope.subscriber_count(ctx.session, values.place_id)
-    rooms = len(scope.announce_chats(service.settings_of(ctx.app).announce_chats, values.place_id))
+    rooms = len(scope.announce_chats(ctx.services.meetings.settings.announce_chats, values.place_id))
     lines = [html.escape(_("Please check:")),
-             render.details(ctx.t, preview, service.place_name(ctx.app, values.place_id)),
-             html.escape(_("Place: {place}", place=service.place_label(ctx.app, values.place_id))), ""]
+             render.details(ctx.t, preview, ctx.services.places.name(values.place_id)),
+             html.escape(_("Place: {place}", place=ctx.services.places.label(values.place_id))), ""]
     if draft.event_id:
         lines.append(html.escape(_("Everyone who was told about the event will hear about the change.")))
         confirm = _("Save and notify")
@@ -370,7 +353,7 @@ async def confirm(ctx: Context, payload: dict) -> None:
         return
     if draft.event_id:
         event = await ctx.session.get(Event, draft.event_id)
-        if event is None or event.status == CANCELLED:
+        if event is None or service.is_cancelled(event):
             await ctx.end_dialog()
             ctx.reply(_("This event was cancelled in the meantime; nothing was changed."))
             return
@@ -414,17 +397,17 @@ def event_id(payload: dict) -> int:
 async def show_event(ctx: Context, event: Event) -> None:
     """The event with answer and calendar buttons, and for its coordinators change/cancel/answers."""
     _ = ctx._
-    name = service.place_name(ctx.app, event.place_id)
+    name = ctx.services.places.name(event.place_id)
     lines = [render.details(ctx.t, event, name)]
     mine = await service.answer_of(ctx.session, event, ctx.user)
     if mine:
         lines += ["", html.escape(render.answer_state(ctx.t, mine))]
     rows = []
-    if event.status != CANCELLED:
+    if not service.is_cancelled(event):
         rows.append([await ctx.button(render.answer_label(ctx.t, a), "event_rsvp", {"e": event.id, "a": a})
                      for a in service.ANSWERS])
     rows.append([await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})])
-    if event.status != CANCELLED and await ctx.has_role(roles.COORDINATOR, event.place_id):
+    if not service.is_cancelled(event) and await ctx.has_role(roles.COORDINATOR, event.place_id):
         rows.append([
             await ctx.button(_("Change"), "event_change", {"e": event.id}),
             await ctx.button(_("Cancel event"), "event_cancel", {"e": event.id}),
@@ -448,9 +431,10 @@ async def rsvp(ctx: Context, payload: dict) -> None:
     if event is None or value not in service.ANSWERS:
         ctx.reply(_("I cannot find this event any more."))
         return
-    if event.status == CANCELLED:
+    why = service.closed(event)
+    if why == service.CLOSED_CANCELLED:
         text = _("This event has been cancelled.")
-    elif (event.ends_at or event.starts_at) < now():
+    elif why == service.CLOSED_OVER:
         text = _("This event is already over.")
     else:
         await service.answer(ctx.app, ctx.session, event, ctx.user, value)
@@ -464,7 +448,7 @@ async def rsvp(ctx: Context, payload: dict) -> None:
         return
     # The calendar choice again: where choices are numbered, this answer replaces the announcement's list.
     ctx.reply(text, buttons=[[await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})]]
-              if event.status != CANCELLED and value != "no" else [])
+              if not service.is_cancelled(event) and value != "no" else [])
 
 
 @router.button("event_ics")
@@ -472,7 +456,7 @@ async def calendar_file(ctx: Context, payload: dict) -> None:
     event = await load(ctx, payload)
     if event is None:
         return
-    data = ics.event_file(event, service.place_name(ctx.app, event.place_id))
+    data = ics.event_file(event, ctx.services.places.name(event.place_id))
     ctx.reply(ctx._("Open the file to add the event to your calendar."),
               file=OutgoingFile(ics.filename(event), "text/calendar", data))
 
@@ -483,7 +467,7 @@ async def managed(ctx: Context, payload: dict) -> Event | None:
     event = await load(ctx, payload)
     if event is None or not await ctx.require(roles.COORDINATOR, event.place_id):
         return None
-    if event.status == CANCELLED:
+    if service.is_cancelled(event):
         ctx.reply(ctx._("This event has been cancelled."))
         return None
     return event
@@ -542,9 +526,9 @@ async def answers(ctx: Context, payload: dict) -> None:
                 private_only=True)
 async def list_events(ctx: Context, args: str) -> None:
     _ = ctx._
-    limit = service.settings_of(ctx.app).upcoming_limit
+    limit = ctx.services.meetings.settings.upcoming_limit
     if args.strip():
-        resolution = ctx.app.places.resolve(args)
+        resolution = ctx.services.places.resolve(args)
         if resolution.status != "match":
             ctx.reply(_("I could not find exactly one place for \"{where}\". Please write the Gemeinde or Kreis "
                         "more precisely.", where=args.strip()))
@@ -568,12 +552,12 @@ async def list_events(ctx: Context, args: str) -> None:
     lines, rows = [heading], []
     for number, event in enumerate(events, 1):
         mark = ""
-        if event.status == CANCELLED:
+        if service.is_cancelled(event):
             mark = " – " + _("CANCELLED")
         else:
             mine = await service.answer_of(ctx.session, event, ctx.user)
             mark = {"yes": " ✓", "maybe": " ?", "no": " ✗"}.get(mine or "", "")
         lines.append(f"{number}. {render.short_day(ctx.t, event.starts_at)} {render.clock(event.starts_at)} – "
-                     f"{event.title} ({service.place_name(ctx.app, event.place_id)}){mark}")
+                     f"{event.title} ({ctx.services.places.name(event.place_id)}){mark}")
         rows.append([await ctx.button(f"{number}. {event.title}"[:60], "event_show", {"e": event.id})])
     ctx.reply("\n".join(lines), buttons=rows)

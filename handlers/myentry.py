@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
-from bot import roles
+from bot import directory, roles
 from bot.context import Context
 from bot.i18n import N_
 from bot.router import Router
@@ -34,9 +32,7 @@ def today():
 
 
 async def owned(ctx: Context) -> list[DirectoryEntry]:
-    return list(await ctx.session.scalars(
-        select(DirectoryEntry).where(DirectoryEntry.owner_user_id == ctx.user.id).order_by(DirectoryEntry.id)
-    ))
+    return await directory.owned_by(ctx.session, ctx.user)
 
 
 async def entry_of(ctx: Context, entry_id) -> DirectoryEntry | None:
@@ -58,7 +54,7 @@ async def may_edit(ctx: Context, entry: DirectoryEntry | None) -> bool:
 
 
 def describe(ctx: Context, entry: DirectoryEntry) -> str:
-    place = ctx.app.places.gazetteer.get(entry.place_id)
+    place = ctx.services.places.gazetteer.get(entry.place_id)
     confirmed = entry.verified.strftime("%d.%m.%Y") if entry.verified else ctx._("never")
     parts = [f"{entry.role} – {place.name if place else entry.place_id}"]
     parts += [x for x in (entry.name, entry.organisation, entry.phone, entry.email) if x]
@@ -101,7 +97,7 @@ async def remove(ctx: Context, payload: dict) -> None:
     entry = await entry_of(ctx, payload.get("id"))
     if not await may_edit(ctx, entry):
         return
-    await ctx.session.delete(entry)
+    await directory.remove(ctx.session, entry)
     ctx.reply(ctx._("The entry was deleted."))
 
 
@@ -170,7 +166,7 @@ async def entry_dialog(ctx: Context) -> None:
         ctx.reply(_("Saved. Volunteers see the change right away."))
         return
     if state.step == "place":
-        resolution = ctx.app.places.resolve(text)
+        resolution = ctx.services.places.resolve(text)
         if resolution.status != "match":
             ctx.reply(_("I could not find exactly one place for \"{where}\". Please write the Gemeinde or Kreis "
                         "more precisely.", where=text[:80]))

@@ -7,8 +7,6 @@ permission. The decisions themselves live in `bot.claims.workflow`, shared with 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from bot import roles
 from bot.claims import amounts, audit, checks, export, texts, workflow
 from bot.context import Context
@@ -63,7 +61,7 @@ async def open_claim(ctx: Context, payload: dict) -> None:
     if claim is None:
         return
     _ = ctx._
-    findings = await checks.examine(ctx.session, claim)
+    findings = await checks.examine(ctx.session, claim, ctx.services.places.gazetteer)
     parts = [_("Claim #{id} – {status}", id=claim.id, status=texts.status_text(ctx.t, claim.status)),
              texts.describe(ctx.t, claim), texts.describe_checks(ctx.t, claim, findings)]
     conversation = [e for e in await audit.history(ctx.session, claim.id)
@@ -179,10 +177,7 @@ async def payout_command(ctx: Context, args: str) -> None:
     if not await ctx.require(roles.ADMIN):
         return
     _ = ctx._
-    count, total = (await ctx.session.execute(
-        select(func.count(Claim.id), func.coalesce(func.sum(Claim.amount_cents), 0))
-        .where(Claim.status == APPROVED, Claim.batch_id.is_(None))
-    )).one()
+    count, total = await workflow.unpaid_total(ctx.session)
     lines = [ctx.ngettext("Approved and not yet paid out: {n} claim, {amount}.",
                           "Approved and not yet paid out: {n} claims, {amount}.", count,
                           amount=amounts.money(int(total), ctx.language))]

@@ -6,9 +6,6 @@ the subscription covers, because "a Kreis includes its Gemeinden, a Gemeinde inc
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-
 from bot.context import Context
 from bot.events import feed, scope, service
 from bot.events.quiet import window_of
@@ -16,7 +13,7 @@ from bot.events.settings import parse_window
 from bot.i18n import N_
 from bot.messages import Button
 from bot.router import Router
-from bot.storage.models_events import EventUserSettings, Subscription
+from bot.storage.models_events import EventUserSettings
 from bot.timeutil import now
 
 ORDER = 46
@@ -43,7 +40,7 @@ async def subscribe(ctx: Context, args: str) -> None:
         lines = []
         if mine:
             lines.append(_("You are subscribed to: {places}.",
-                           places=", ".join(service.place_name(ctx.app, s.place_id) for s in mine)))
+                           places=", ".join(ctx.services.places.name(s.place_id) for s in mine)))
         lines.append(_("Which Gemeinde or Kreis would you like to hear about? (e.g. \"Taunusstein\" or "
                        "\"Rheingau-Taunus-Kreis\")"))
         ctx.reply("\n".join(lines))
@@ -58,7 +55,7 @@ async def subscribe_dialog(ctx: Context) -> None:
 
 async def subscribe_to(ctx: Context, text: str) -> None:
     _ = ctx._
-    resolution = ctx.app.places.resolve(text.strip())
+    resolution = ctx.services.places.resolve(text.strip())
     if resolution.status == "ambiguous":
         rows = [[await ctx.button(c.place.label, "sub_place", {"place": c.place.id})]
                 for c in resolution.candidates[:8] if c.place.kind in scope.SUBSCRIBABLE]
@@ -74,7 +71,7 @@ async def subscribe_to(ctx: Context, text: str) -> None:
 
 @router.button("sub_place")
 async def pick_place(ctx: Context, payload: dict) -> None:
-    place = ctx.app.places.gazetteer.get(str(payload.get("place", "")))
+    place = ctx.services.places.gazetteer.get(str(payload.get("place", "")))
     if place is None:
         ctx.reply(ctx._("This button is not valid (any more). Nothing was done. Send /help to start again."))
         return
@@ -88,16 +85,9 @@ async def add_subscription(ctx: Context, place) -> None:
         return
     if ctx.dialog is not None and ctx.dialog.name == "subscribe":
         await ctx.end_dialog()
-    exists = await ctx.session.scalar(select(Subscription.id).where(
-        Subscription.user_id == ctx.user.id, Subscription.place_id == place.id))
-    if exists is None:
-        try:
-            async with ctx.session.begin_nested():
-                ctx.session.add(Subscription(user_id=ctx.user.id, place_id=place.id, created_at=now()))
-        except IntegrityError:  # the same subscription from a second device at the same moment
-            pass
+    new = await scope.subscribe(ctx.session, ctx.user, place.id)
     events = await service.upcoming(ctx.session, [place.id], limit=50)
-    lines = [_("Subscribed to {place}.", place=place.label) if exists is None
+    lines = [_("Subscribed to {place}.", place=place.label) if new
              else _("You were already subscribed to {place}.", place=place.label), covers_text(ctx, place)]
     if events:
         lines.append(ctx.ngettext("There is {n} upcoming event there: see /events.",
@@ -115,17 +105,17 @@ async def unsubscribe(ctx: Context, args: str) -> None:
         return
     word = args.strip().lower()
     if word in ALL_WORDS:
-        await ctx.session.execute(delete(Subscription).where(Subscription.user_id == ctx.user.id))
+        await scope.unsubscribe(ctx.session, ctx.user)
         ctx.reply(_("All subscriptions are cancelled. You will still hear about changes to events you were "
                     "already told about."))
         return
     if word:
-        resolution = ctx.app.places.resolve(args)
+        resolution = ctx.services.places.resolve(args)
         match = [s for s in mine if resolution.best is not None and s.place_id == resolution.best.id]
         if match:
             await remove(ctx, match[0].place_id)
             return
-    rows = [[await ctx.button(service.place_name(ctx.app, s.place_id), "unsub", {"place": s.place_id})] for s in mine]
+    rows = [[await ctx.button(ctx.services.places.name(s.place_id), "unsub", {"place": s.place_id})] for s in mine]
     rows.append([await ctx.button(_("All"), "unsub", {"place": "*"})])
     ctx.reply(_("Which subscription should I cancel?"), buttons=rows)
 
@@ -140,10 +130,9 @@ async def unsubscribe_button(ctx: Context, payload: dict) -> None:
 
 
 async def remove(ctx: Context, place_id: str) -> None:
-    result = await ctx.session.execute(delete(Subscription).where(
-        Subscription.user_id == ctx.user.id, Subscription.place_id == place_id))
-    name = service.place_name(ctx.app, place_id)
-    if result.rowcount:
+    removed = await scope.unsubscribe(ctx.session, ctx.user, place_id)
+    name = ctx.services.places.name(place_id)
+    if removed:
         ctx.reply(ctx._("Unsubscribed from {place}. You will still hear about changes to events you were "
                         "already told about.", place=name), edit=True)
     else:
@@ -167,7 +156,7 @@ async def my_settings(ctx: Context) -> EventUserSettings:
 @router.command("ruhezeiten", "quiet", description=N_("When I should not send you messages"), private_only=True)
 async def quiet_hours(ctx: Context, args: str) -> None:
     _ = ctx._
-    settings = service.settings_of(ctx.app)
+    settings = ctx.services.meetings.settings
     word = args.strip().lower()
     if not word:
         window = window_of(await ctx.session.get(EventUserSettings, ctx.user.id), settings)

@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 import bot.storage.all_models  # noqa: F401  (every table, for TRUNCATE)
 from bot import config as config_mod
-from bot.app import build_app
 from bot.storage.base import Base
 from bot.storage.db import Database, sqlite_url
+from bot.wiring import build_app
 from tests.support.backend import Chat, RecordingAdapter
 
 pytest_plugins = [p for p in ("tests.support.synapse",) if Path(__file__).parent.joinpath(

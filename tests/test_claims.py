@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from bot.app import build_app
 from bot.claims import workflow
 from bot.claims.crypto import CannotDecrypt, IbanVault
 from bot.messages import Attachment, AttachmentTooLarge, IncomingMessage
 from bot.storage.models_claims import Claim, PayoutAccount, Receipt
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
 from tests.test_claims_helpers import (

@@ -9,9 +9,10 @@ import zlib
 from sqlalchemy import select
 
 from bot import users
-from bot.app import App, build_app
+from bot.app import App
 from bot.messages import OutgoingFile
 from bot.storage.models_claims import AuditEntry, Claim
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter
 

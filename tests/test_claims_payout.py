@@ -242,8 +242,8 @@ async def test_two_exports_at_once_never_put_a_claim_in_two_files(tmp_path, db_u
 
 
 def test_a_bad_payout_or_rules_config_stops_the_start(tmp_path, db_url):
-    from bot.app import build_app
     from bot.config import ConfigError
+    from bot.wiring import build_app
     from tests.conftest import make_config
 
     cfg = make_config(tmp_path, db_url, payout={"debtor_iban": "DE00 1234", "debtor_bic": "nonsense"},

@@ -13,6 +13,7 @@ from bot.claims.amounts import InputError
 from bot.claims.crypto import IbanVault
 from bot.claims.rules import RuleSet, load
 from bot.config import Config, ConfigError
+from knowledge.places import default_gazetteer
 
 TODAY = date(2026, 3, 10)
 
@@ -22,7 +23,7 @@ def rules_from(claims: dict, payout: dict | None = None):
     cfg.extra["claims"] = claims
     if payout is not None:
         cfg.extra["payout"] = payout
-    return load(cfg)
+    return load(cfg, lambda: default_gazetteer().kreise)
 
 
 def test_default_rates_are_30_cents_by_car_and_20_by_motorcycle():

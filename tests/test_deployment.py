@@ -34,10 +34,11 @@ from sqlalchemy.engine import make_url
 
 import bot.storage.all_models  # noqa: F401  (every table, to compare with what the packaged migrations create)
 from bot import config as config_mod
-from bot import http, i18n
-from bot.app import STOP_TIMEOUT_SECONDS, build_app
+from bot import i18n
+from bot.app import STOP_TIMEOUT_SECONDS
 from bot.cli import build_parser
 from bot.storage.base import Base
+from bot.wiring import build_app
 from tests.conftest import make_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -324,7 +325,7 @@ async def test_the_container_health_check_passes_once_the_bot_serves(tmp_path, d
     port = free_port()
     here = [arg.replace(f":{parts.port}/", f":{port}/") for arg in command]
     app = build_app(make_config(tmp_path, db_url, bot={"http_port": port}), db=db)
-    assert parts.path in {path for _method, path, _handler in app.services[http.ROUTES]}
+    assert parts.path in {path for _method, path, _handler in app.routes}
 
     assert await run_healthcheck(here) != 0  # nothing serves yet: the check must notice
     await app.start(workers=False)

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import insert, update
 
 from bot import directory
-from bot.app import build_app
 from bot.router import Router
 from bot.storage.models import DialogState, User
 from bot.timeutil import now
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter
 from tests.test_claims_helpers import dialog_of

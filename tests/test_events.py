@@ -9,11 +9,11 @@ from icalendar import Calendar
 from sqlalchemy import select, update
 
 from bot import outbox
-from bot.app import build_app
 from bot.events import service
 from bot.storage.models import Delivery
 from bot.storage.models_events import Event
 from bot.timeutil import local, now
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
 
@@ -508,7 +508,7 @@ async def test_a_travel_cost_claim_can_name_the_round_table_attended_that_day(ap
     yes, no = [r for r in adapter.to(person.chat_id) if "New event" in r.text]
     await person.press("Yes", [yes])
     await person.press("No", [no])
-    provider = app.services["claims.round_tables"]
+    provider = app.services.claims.meetings_attended
     day = local(now()).date() + timedelta(days=3)
     async with app.db.session() as session:
         from bot import users

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import buttons, invites, users
-from bot.app import build_app
 from bot.storage.models import Invite, RoleGrant, User
 from bot.storage.models_claims import Claim, PayoutBatch
 from bot.storage.models_directory import DirectoryEntry
 from bot.storage.models_events import Event
 from bot.timeutil import now
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, grant_role
 from tests.test_claims_helpers import KREIS_ESSLINGEN, file_claim

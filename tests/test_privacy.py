@@ -16,13 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot import logs, privacy
-from bot.app import build_app
 from bot.config import ConfigError
 from bot.messages import Reply
 from bot.storage.models import ButtonToken, Delivery, DialogState, RoleGrant, SeenEvent, User
 from bot.storage.models_claims import AuditEntry, Claim, PayoutAccount, Receipt
 from bot.storage.models_events import Event, Rsvp, Subscription
 from bot.timeutil import now
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, grant_role
 from tests.test_claims_helpers import IBAN_ANNA_COMPACT, JPEG, file_claim, photo

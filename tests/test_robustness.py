@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot import outbox, users
-from bot.app import build_app
 from bot.messages import OutgoingFile, Reply
 from bot.storage.models import Delivery, Invite, RoleGrant
 from bot.storage.models_claims import Claim
 from bot.storage.models_directory import DirectoryEntry
 from bot.storage.models_events import Event
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from telegram.error import RetryAfter
 
 from bot import roles, users
-from bot.app import App, build_app
+from bot.app import App
 from bot.i18n import Translator
 from bot.messages import AttachmentTooLarge, OutgoingFile, Reply
 from bot.platforms.base import DeliveryError
@@ -31,6 +31,7 @@ from bot.platforms.telegram_flood import FloodControl, retry_seconds
 from bot.platforms.telegram_send import plain_text, split_text, telegram_html
 from bot.router import Router
 from bot.storage.models import Delivery
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.telegram_emulator import SentMessage, TelegramEmulator
 

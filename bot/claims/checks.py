@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models_claims import REJECTED, WITHDRAWN, Claim, Receipt
+from knowledge.places import Gazetteer, distance_km
 
 ROAD_FACTOR = 1.5
 """Roads are rarely more than half again as long as the straight line between two German towns."""
@@ -53,12 +54,9 @@ def distance_verdict(claimed_km: float, straight_km: float) -> str:
     return "plausible"
 
 
-def straight_line_km(from_place_id: str | None, to_place_id: str | None) -> float | None:
-    from knowledge.places import default_gazetteer, distance_km
-
+def straight_line_km(gazetteer: Gazetteer, from_place_id: str | None, to_place_id: str | None) -> float | None:
     if not from_place_id or not to_place_id:
         return None
-    gazetteer = default_gazetteer()
     a, b = gazetteer.get(from_place_id), gazetteer.get(to_place_id)
     if a is None or b is None:
         return None
@@ -76,7 +74,7 @@ async def year_total(session: AsyncSession, user_id: int | None, year: int) -> t
     return int(row[0]), int(row[1])
 
 
-async def examine(session: AsyncSession, claim: Claim) -> Findings:
+async def examine(session: AsyncSession, claim: Claim, gazetteer: Gazetteer) -> Findings:
     findings = Findings(year=claim.trip_date.year)
     found: dict[int, Duplicate] = {}
     route = _route(claim.from_place_id, claim.from_text, claim.to_place_id, claim.to_text)
@@ -98,7 +96,7 @@ async def examine(session: AsyncSession, claim: Claim) -> Findings:
             found.setdefault(other_id, Duplicate(other_id, status, "receipt"))
     findings.duplicates = sorted(found.values(), key=lambda d: d.claim_id)
 
-    findings.straight_km = straight_line_km(claim.from_place_id, claim.to_place_id)
+    findings.straight_km = straight_line_km(gazetteer, claim.from_place_id, claim.to_place_id)
     if findings.straight_km is not None and claim.km_tenths is not None:
         findings.distance = distance_verdict(claim.km_tenths / 10, findings.straight_km)
 

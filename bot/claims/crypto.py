@@ -9,10 +9,12 @@ to hash) are derived from it with HKDF, so the hash reveals nothing about the en
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,15 +69,23 @@ def normalise(iban: str) -> str:
 
 
 class IbanVault:
-    """Seals and opens IBANs; built lazily, so the key file only appears once an IBAN is stored."""
+    """Seals and opens IBANs; its keys are derived on first use, so the key file only appears once an IBAN is
+    stored."""
 
-    def __init__(self, master: bytes):
-        self._fernet = Fernet(base64.urlsafe_b64encode(_derive(master, b"iban encryption")))
-        self._hash_key = _derive(master, b"iban lookup")
+    def __init__(self, master: bytes | Callable[[], bytes]):
+        self._master = master if callable(master) else (lambda: master)
 
     @classmethod
     def from_config(cls, config: Config) -> IbanVault:
-        return cls(master_key(config))
+        return cls(functools.partial(master_key, config))
+
+    @functools.cached_property
+    def _fernet(self) -> Fernet:
+        return Fernet(base64.urlsafe_b64encode(_derive(self._master(), b"iban encryption")))
+
+    @functools.cached_property
+    def _hash_key(self) -> bytes:
+        return _derive(self._master(), b"iban lookup")
 
     def seal(self, iban: str) -> SealedIban:
         compact = normalise(iban)
@@ -93,14 +103,6 @@ class IbanVault:
 
     def digest(self, iban: str) -> str:
         return hmac.new(self._hash_key, normalise(iban).encode("ascii"), hashlib.sha256).hexdigest()
-
-
-def vault(app) -> IbanVault:
-    """The app's vault, created on first use."""
-    found = app.services.get("claims.vault")
-    if found is None:
-        found = app.services["claims.vault"] = IbanVault.from_config(app.config)
-    return found
 
 
 def masked(last4: str) -> str:

@@ -13,6 +13,7 @@ a volunteer's claim.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -115,26 +116,27 @@ class ClaimsSettings:
     payout: PayoutSettings
 
 
-def load(config: Config) -> ClaimsSettings:
+def load(config: Config, known_kreise: Callable[[], Container[str]]) -> ClaimsSettings:
+    """Read [claims] and [payout]; `known_kreise` gives the known Kreis keys (asked only when a section names one)."""
     """Read and check both sections; raises ConfigError listing every problem with its key."""
     problems: list[str] = []
-    rules = _rule_book(config.section("claims"), problems)
+    rules = _rule_book(config.section("claims"), problems, known_kreise)
     payout = _payout(config.section("payout"), problems)
     if problems:
         raise ConfigError(problems)
     return ClaimsSettings(rules, payout)
 
 
-def _rule_book(section: dict[str, Any], problems: list[str]) -> RuleBook:
-    from knowledge.places import default_gazetteer
-
+def _rule_book(
+    section: dict[str, Any], problems: list[str], known_kreise: Callable[[], Container[str]]
+) -> RuleBook:
     kreise: dict[str, tuple[_Dated, ...]] = {}
     default: tuple[_Dated, ...] = ()
     for key, value in section.items():
         if key == "default":
             default = _dated_list("claims.default", value, problems)
         elif isinstance(key, str) and len(key) == 5 and key.isdigit():
-            if key not in default_gazetteer().kreise:
+            if key not in known_kreise():
                 problems.append(f'claims."{key}" is not the key of a Kreis (see knowledge/gazetteer/kreise.csv)')
                 continue
             kreise[key] = _dated_list(f'claims."{key}"', value, problems)

@@ -18,17 +18,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import roles
 from bot.claims import amounts, audit
-from bot.claims.crypto import CannotDecrypt, vault
+from bot.claims.crypto import CannotDecrypt
 from bot.claims.rules import TICKET, ClaimsSettings, RuleSet
 from bot.i18n import Translator
 from bot.storage.models import User
 from bot.storage.models_claims import (
     APPROVED,
+    CLAIM_STATES,
     EXPORTED,
     IN_REVIEW,
     INFO,
@@ -61,11 +62,14 @@ class Refused(Exception):
 
 
 def settings(app: App) -> ClaimsSettings:
-    found = app.services.get("claims.settings")
-    if found is None:
-        from bot.claims import rules
+    return app.services.claims.settings
 
-        found = app.services["claims.settings"] = rules.load(app.config)
+
+async def status_counts(session: AsyncSession) -> dict[str, int]:
+    """How many claims are in each state, every state named (for the metrics)."""
+    found = dict.fromkeys(CLAIM_STATES, 0)
+    for status, n in await session.execute(select(Claim.status, func.count()).group_by(Claim.status)):
+        found[status] = n
     return found
 
 
@@ -335,7 +339,7 @@ async def _export_sepa(session: AsyncSession, app: App, actor: User | None) -> S
         sepa_config["BIC"] = payout.debtor_bic
     transfer = SepaTransfer(sepa_config, schema=SEPA_SCHEMA, clean=True)
     execution = today() + timedelta(days=payout.execution_days)
-    the_vault = vault(app)
+    the_vault = app.services.vault
     unreadable = []
     for claim in claims:
         if claim.iban_encrypted is None:
@@ -425,6 +429,30 @@ async def cancel_batch(session: AsyncSession, app: App, batch_id: int, actor: Us
             "The bank transfer with your travel-cost claim #{id} was cancelled; the claim stays approved and "
             "goes into the next transfer.", id=c.id))
     return batch
+
+
+async def unpaid_total(session: AsyncSession) -> tuple[int, int]:
+    """(how many, cents) of the approved claims that are in no payment file yet."""
+    count, total = (await session.execute(
+        select(func.count(Claim.id), func.coalesce(func.sum(Claim.amount_cents), 0))
+        .where(Claim.status == APPROVED, Claim.batch_id.is_(None))
+    )).one()
+    return count, int(total)
+
+
+async def latest(session: AsyncSession, user: User, limit: int = 10) -> list[Claim]:
+    """The person's own claims, newest first."""
+    return list(await session.scalars(
+        select(Claim).where(Claim.user_id == user.id).order_by(Claim.id.desc()).limit(limit)))
+
+
+async def saved_account(session: AsyncSession, user: User) -> PayoutAccount | None:
+    return await session.get(PayoutAccount, user.id)
+
+
+async def forget_account(session: AsyncSession, account: PayoutAccount) -> None:
+    await session.delete(account)
+    await session.flush()
 
 
 async def open_batches(session: AsyncSession) -> list[PayoutBatch]:

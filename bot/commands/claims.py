@@ -47,7 +47,7 @@ def run(cfg, args) -> int:
 
 
 async def _run(cfg, args) -> int:
-    from bot.app import build_app
+    from bot.wiring import build_app
 
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -68,7 +68,7 @@ async def _run(cfg, args) -> int:
 
 async def _export(app, args) -> int:
     from bot.claims import export, workflow
-    from bot.claims.crypto import CannotDecrypt, vault
+    from bot.claims.crypto import CannotDecrypt
 
     if args.format == "sepa" and args.status != "approved":
         print("a SEPA file always contains the approved claims that are in no file yet; leave out --status",
@@ -91,7 +91,7 @@ async def _export(app, args) -> int:
         else:
             claims = await export.select_claims(session, args.status)
             try:
-                table = export.rows(claims, vault(app) if args.full_iban else None)
+                table = export.rows(claims, app.services.vault if args.full_iban else None)
             except CannotDecrypt:
                 print("some IBANs cannot be decrypted with the configured key (bot.secret_key or the key file in "
                       "the data directory was changed); export without --full-iban", file=sys.stderr)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.models import User
 from bot.storage.models_directory import BotState, DirectoryEntry
 from bot.timeutil import local, now
 from knowledge.directory_io import DirectoryRow, load_seed
@@ -127,3 +128,13 @@ async def contacts_for(session: AsyncSession, gazetteer, place, topic: str | Non
 def is_outdated(entry: DirectoryEntry, today: date | None = None) -> bool:
     today = today or local(now()).date()
     return entry.verified is None or today - entry.verified > OUTDATED_AFTER
+
+
+async def owned_by(session: AsyncSession, user: User) -> list[DirectoryEntry]:
+    """The entries a coordinator keeps themselves."""
+    return list(await session.scalars(
+        select(DirectoryEntry).where(DirectoryEntry.owner_user_id == user.id).order_by(DirectoryEntry.id)))
+
+
+async def remove(session: AsyncSession, entry: DirectoryEntry) -> None:
+    await session.delete(entry)

@@ -7,12 +7,14 @@ in it, and a Gemeinde subscription also brings the events of its Kreis, but not 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.events.settings import AnnounceChat
 from bot.storage.models import User
 from bot.storage.models_events import Subscription
+from bot.timeutil import now
 
 SUBSCRIBABLE = ("gemeinde", "kreis")
 _KEY_LENGTHS = (2, 5, 8)  # Land, Kreis, Gemeinde
@@ -56,3 +58,25 @@ async def subscriptions_of(session: AsyncSession, user: User) -> list[Subscripti
     return list(await session.scalars(
         select(Subscription).where(Subscription.user_id == user.id).order_by(Subscription.created_at)
     ))
+
+
+async def subscribe(session: AsyncSession, user: User, place_id: str) -> bool:
+    """Subscribe `user` to `place_id`; False if they already were."""
+    exists = await session.scalar(select(Subscription.id).where(
+        Subscription.user_id == user.id, Subscription.place_id == place_id))
+    if exists is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(Subscription(user_id=user.id, place_id=place_id, created_at=now()))
+    except IntegrityError:  # the same subscription from a second device at the same moment
+        pass
+    return True
+
+
+async def unsubscribe(session: AsyncSession, user: User, place_id: str | None = None) -> int:
+    """End one subscription (or, without `place_id`, all); returns how many there were."""
+    query = delete(Subscription).where(Subscription.user_id == user.id)
+    if place_id is not None:
+        query = query.where(Subscription.place_id == place_id)
+    return (await session.execute(query)).rowcount or 0

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import buttons, outbox
 from bot.events import quiet, render, scope
-from bot.events.settings import SERVICE, EventsSettings, from_section
+from bot.events.settings import EventsSettings
 from bot.i18n import Translator
 from bot.messages import Button, Reply
-from bot.storage.models import Delivery, User
+from bot.storage.models import User
 from bot.storage.models_events import (
     ANNOUNCED,
     CANCELLED,
@@ -39,6 +39,7 @@ from bot.tokens import new_token
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.services import Places
 
 ANSWERS = ("yes", "maybe", "no")
 ANNOUNCE, CHANGE, CANCEL, REMINDER = "event_announce", "event_change", "event_cancel", quiet.REMINDER
@@ -103,27 +104,11 @@ class _Target:
 
 
 def settings_of(app: App) -> EventsSettings:
-    found = app.services.get(SERVICE)
-    if found is None:
-        found = app.services[SERVICE] = from_section(app.config.section("events"))
-    return found
-
-
-def _place(place_id: str):
-    # The gazetteer alone: names need no search index, which takes seconds to build.
-    from knowledge.places import default_gazetteer
-
-    return default_gazetteer().get(place_id)
+    return app.services.meetings.settings
 
 
 def place_name(app: App, place_id: str) -> str:
-    place = _place(place_id)
-    return place.name if place is not None else place_id
-
-
-def place_label(app: App, place_id: str) -> str:
-    place = _place(place_id)
-    return place.label if place is not None else place_id
+    return app.services.places.name(place_id)
 
 
 # --- creating, changing, cancelling -----------------------------------------------------------------------------
@@ -167,6 +152,22 @@ async def cancel(app: App, session: AsyncSession, event: Event) -> Fanout:
 
 
 # --- answers ----------------------------------------------------------------------------------------------------
+
+CLOSED_CANCELLED, CLOSED_OVER = "cancelled", "over"
+
+
+def closed(event: Event) -> str | None:
+    """Why an event takes no more answers ("cancelled" or "over"), or None while it does."""
+    if event.status == CANCELLED:
+        return CLOSED_CANCELLED
+    if (event.ends_at or event.starts_at) < now():
+        return CLOSED_OVER
+    return None
+
+
+def is_cancelled(event: Event) -> bool:
+    return event.status == CANCELLED
+
 
 async def answer(app: App, session: AsyncSession, event: Event, user: User, value: str) -> str | None:
     """Record yes/maybe/no; "no" drops the person's reminders, yes/maybe (re)schedules them. Returns the old one."""
@@ -231,7 +232,7 @@ async def upcoming(
     return found
 
 
-async def attended_on(app: App, session: AsyncSession, user: User, day: date) -> list[tuple[int, str]]:
+async def attended_on(places: Places, session: AsyncSession, user: User, day: date) -> list[tuple[int, str]]:
     """Events on `day` (Berlin) the person said yes or maybe to, as (event id, label) for a travel-cost claim."""
     begin = datetime.combine(day, time(0), tzinfo=BERLIN)
     rows = await session.scalars(
@@ -241,7 +242,7 @@ async def attended_on(app: App, session: AsyncSession, user: User, day: date) ->
         .where(Event.starts_at >= begin, Event.starts_at < begin + timedelta(days=1))
         .order_by(Event.starts_at)
     )
-    return [(e.id, f"{e.title} ({place_name(app, e.place_id)}, {render.clock(e.starts_at)})") for e in rows]
+    return [(e.id, f"{e.title} ({places.name(e.place_id)}, {render.clock(e.starts_at)})") for e in rows]
 
 
 # --- messages ---------------------------------------------------------------------------------------------------
@@ -325,13 +326,14 @@ async def _announce_to_new(app: App, session: AsyncSession, event: Event) -> Fan
 async def _notify_recipients(app: App, session: AsyncSession, event: Event, kind: str, changed: list[str]) -> Fanout:
     """Tell everyone recorded for the event about a change or the cancellation."""
     settings = settings_of(app)
-    rows = (await session.execute(
-        select(EventRecipient, Delivery.status, Delivery.kind, User.language)
-        .outerjoin(Delivery, Delivery.id == EventRecipient.last_delivery_id)
+    found = (await session.execute(
+        select(EventRecipient, User.language)
         .outerjoin(User, User.id == EventRecipient.user_id)
         .where(EventRecipient.event_id == event.id)
         .order_by(EventRecipient.id)
     )).all()
+    states = await outbox.status_of(session, [r.last_delivery_id for r, _l in found])
+    rows = [(r, *states.get(r.last_delivery_id, (None, None)), language) for r, language in found]
     replaced = await _cancel_pending(session, [r.last_delivery_id for r, status, _k, _l in rows
                                               if status == outbox.PENDING])
     name = place_name(app, event.place_id)
@@ -367,18 +369,7 @@ async def _notify_recipients(app: App, session: AsyncSession, event: Event, kind
 
 
 async def _cancel_pending(session: AsyncSession, ids: Sequence[int | None]) -> set[int]:
-    wanted = [i for i in ids if i is not None]
-    done: set[int] = set()
-    for start in range(0, len(wanted), CHUNK):
-        result = await session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(wanted[start:start + CHUNK]), Delivery.status == outbox.PENDING)
-            .values(status=outbox.CANCELLED, last_error="replaced")
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-        done.update(result.scalars())
-    return done
+    return await outbox.cancel_pending(session, ids, "replaced")
 
 
 # --- reminders --------------------------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ from typing import Any
 
 from bot.config import ConfigError
 
-SERVICE = "events.settings"
-
 
 @dataclass(frozen=True)
 class AnnounceChat:

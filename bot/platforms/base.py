@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from bot.messages import Reply
+from bot.messages import Event, Reply
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.metrics import Metrics
+    from bot.router import Command
 
 
 class DeliveryError(Exception):
@@ -26,6 +28,45 @@ class PermanentDeliveryError(DeliveryError):
     """The chat cannot be reached any more (bot blocked, room left); retrying will not help."""
 
 
+class Core(Protocol):
+    """All an adapter may ask of the core (`bot.app.App` is the one implementation). Adapters reach storage,
+    the outbox and the users only through this."""
+
+    metrics: Metrics
+
+    @property
+    def serial(self) -> bool:
+        """True when the database takes one writer at a time (SQLite): handle one event after the other."""
+        ...
+
+    async def handle(self, event: Event) -> list[Reply]:
+        """Handle one event; the replies are for the chat it came from."""
+        ...
+
+    async def defer(self, platform: str, chat_id: str, replies: Sequence[Reply], *, delay: float, reason: str,
+                    sender_id: str | None = None) -> None:
+        """Replies the platform would not take right now: the outbox sends them later, in order, before anything
+        newer for that chat. With `sender_id` (a private chat) the rows belong to that person."""
+        ...
+
+    async def language_of(self, platform: str, *, sender_id: str | None = None, chat_id: str | None = None,
+                          fallback: str | None = None) -> str:
+        """The language of the person with that id (or private chat), else `fallback`, else the default."""
+        ...
+
+    def commands(self) -> list[Command]:
+        """The chat commands in menu order."""
+        ...
+
+    def set_bot_username(self, platform: str, username: str) -> None:
+        """So "/hilfe@helferbot" in a group is read as /hilfe."""
+        ...
+
+    async def settle(self, platform: str, within: float) -> None:
+        """Wait (at most `within` seconds) until the pushes to `platform` that are due now have gone out."""
+        ...
+
+
 class Adapter(Protocol):
     name: str
     native_buttons: bool
@@ -33,7 +74,7 @@ class Adapter(Protocol):
     rate_per_second: float
     """How many pushes per second the outbox worker may hand this adapter."""
 
-    async def start(self, app: App) -> None: ...
+    async def start(self, core: Core) -> None: ...
 
     async def stop(self) -> None: ...
 

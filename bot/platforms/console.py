@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import App
 from bot.messages import IncomingMessage, Reply
+from bot.platforms.base import Core
 
 CHAT_ID = "console"
 USER_ID = "local"
@@ -39,7 +39,7 @@ class ConsoleAdapter:
         self.files_dir = files_dir
         self._counter = 0
 
-    async def start(self, app: App) -> None:
+    async def start(self, app: Core) -> None:
         self.app = app
 
     async def stop(self) -> None:
@@ -79,7 +79,7 @@ class ConsoleAdapter:
         return str(path)
 
 
-async def run_console(app: App, adapter: ConsoleAdapter, stdin: TextIO = sys.stdin) -> int:
+async def run_console(app: Core, adapter: ConsoleAdapter, stdin: TextIO = sys.stdin) -> int:
     """Chat until the input ends; returns how many messages were handled."""
     interactive = stdin.isatty()
     if interactive:
@@ -113,27 +113,6 @@ async def run_console(app: App, adapter: ConsoleAdapter, stdin: TextIO = sys.std
     return counter
 
 
-async def drain(app: App, within: float = 2.0) -> None:
+async def drain(app: Core, within: float = 2.0) -> None:
     """Let pushes to the console user that are due now appear before the next prompt."""
-    worker = app.workers.get("console")
-    if worker is None:
-        return
-    from sqlalchemy import func, select
-
-    from bot.storage.models import Delivery
-    from bot.timeutil import now
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline:
-        async with app.db.session() as session:
-            due = await session.scalar(
-                select(func.count()).select_from(Delivery).where(
-                    Delivery.platform == "console", Delivery.status.in_(("pending", "sending")),
-                    Delivery.not_before <= now(),
-                )
-            )
-        if not due:
-            return
-        worker.wake()
-        await asyncio.sleep(0.05)
+    await app.settle("console", within)

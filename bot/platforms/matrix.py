@@ -45,14 +45,11 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
 import nio
-from sqlalchemy import select
 
-from bot import outbox
 from bot.config import Config
 from bot.i18n import Translator
 from bot.messages import IncomingMessage, OutgoingFile, Reply
@@ -61,11 +58,9 @@ from bot.platforms import matrix_text as mtext
 from bot.platforms.base import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.platforms.matrix_rooms import Job, RoomWorkers
 from bot.platforms.matrix_store import Batch, LoginFailed, SyncPosition, open_client, prepare_dir
-from bot.storage.models import User
-from bot.timeutil import now
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.platforms.base import Core
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +134,7 @@ class MatrixAdapter:
         self.startup_wait = startup_wait
         self.key_wait = key_wait
         self.client: nio.AsyncClient | None = None
-        self.app: App | None = None
+        self.app: Core | None = None
         self.ready = asyncio.Event()
         """Set once the first sync is processed: rooms and members are known."""
         self.position = SyncPosition(self.store_dir)
@@ -172,7 +167,7 @@ class MatrixAdapter:
         return None if payload else f"https://matrix.to/#/{self.user_id}"
 
     # --- lifecycle -------------------------------------------------------------------------------------------
-    async def start(self, app: App) -> None:
+    async def start(self, app: Core) -> None:
         """Connect in the background; wait a little for the first sync so the bot starts answering at once."""
         self.app = app
         self._stopping.clear()
@@ -494,7 +489,7 @@ class MatrixAdapter:
                 return None
 
         def known(name: str) -> bool:
-            return self.app.router.find_command(name) is not None
+            return name.lower() in self._commands()
 
         command = mtext.command_text(text, known)
         if command is not None:
@@ -551,13 +546,7 @@ class MatrixAdapter:
     async def _defer(self, room_id: str, replies: list[Reply], error: DeliveryError) -> None:
         assert self.app is not None
         delay = error.seconds if isinstance(error, RetryLater) else 1.0
-        async with self.app.db.session() as session:
-            for reply in replies:
-                await outbox.enqueue(session, platform=self.name, chat_id=room_id, reply=reply,
-                                     not_before=now() + timedelta(seconds=delay),
-                                     deferred_by=type(error).__name__)
-            await session.commit()
-        self.app.wake_workers()
+        await self.app.defer(self.name, room_id, replies, delay=delay, reason=type(error).__name__)
 
     async def send(self, chat_id: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
         return await self._deliver(chat_id, reply, key=idempotency_key)
@@ -660,7 +649,7 @@ class MatrixAdapter:
         return content
 
     def _commands(self) -> list[str]:
-        return list(self.app.router.commands) if self.app is not None else []
+        return [n for c in self.app.commands() for n in c.names] if self.app is not None else []
 
     async def _hint(self, room: nio.MatrixRoom, reply: Reply) -> str | None:
         if not mtext.numbered(reply):
@@ -673,20 +662,11 @@ class MatrixAdapter:
         return _("Reply to this message with the number of your choice.")
 
     async def _language_of_chat(self, room_id: str) -> str:
-        return await self._language(User.dm_chat_id == room_id)
+        if self.app is None:
+            return self.config.bot.default_language
+        return await self.app.language_of(self.name, chat_id=room_id)
 
     async def _language_of_user(self, user_id: str) -> str:
-        return await self._language(User.platform_user_id == user_id)
-
-    async def _language(self, condition) -> str:
-        default = self.config.bot.default_language
         if self.app is None:
-            return default
-        try:
-            async with self.app.db.session() as session:
-                found = await session.scalar(
-                    select(User.language).where(User.platform == self.name, condition).limit(1))
-        except Exception:
-            log.exception("could not read a Matrix user's language")
-            return default
-        return found or default
+            return self.config.bot.default_language
+        return await self.app.language_of(self.name, sender_id=user_id)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -28,7 +27,6 @@ from telegram import (
 from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot import outbox, users
 from bot.config import Config
 from bot.i18n import Translator, normalise_language
 from bot.messages import ButtonPress, Event, Reply
@@ -36,10 +34,9 @@ from bot.platforms import telegram_inbound as inbound
 from bot.platforms.base import DeliveryError
 from bot.platforms.telegram_flood import FloodControl, retry_seconds
 from bot.platforms.telegram_send import Sender, as_delivery_error, is_transient
-from bot.timeutil import now
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.platforms.base import Core
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +64,7 @@ class TelegramAdapter:
         self.bot_id = 0
         self.max_file_bytes = self.settings.max_file_mb * 1024 * 1024
         self.flood = FloodControl(self.settings.rate_per_second, self.settings.group_rate_per_minute)
-        self.app: App | None = None
+        self.app: Core | None = None
         self.application: Application | None = None
         self.sender: Sender | None = None
         self._handling: asyncio.Semaphore | None = None
@@ -97,7 +94,7 @@ class TelegramAdapter:
         application.add_error_handler(self._on_error)
         return application
 
-    async def start(self, app: App) -> None:
+    async def start(self, app: Core) -> None:
         self.app = app
         self.application = application = self.build()
         await self._initialize(application)
@@ -107,8 +104,8 @@ class TelegramAdapter:
         self.sender = Sender(bot)
         # SQLite admits one writer at a time and makes the others retry with growing sleeps; one update at a
         # time through the core is faster there than many contending (sending still overlaps).
-        self._handling = asyncio.Semaphore(1 if app.db.is_sqlite else CONCURRENT_CHATS)
-        app.bot_usernames[self.name] = self.username
+        self._handling = asyncio.Semaphore(1 if app.serial else CONCURRENT_CHATS)
+        app.set_bot_username(self.name, self.username)
         await self.publish_commands()
         await application.start()
         updater = application.updater
@@ -163,7 +160,7 @@ class TelegramAdapter:
         assert self.app is not None
         t = Translator(language)
         found = []
-        for command in self.app.router.ordered:
+        for command in self.app.commands():
             if not command.in_menu or not command.description or (groups and command.private_only):
                 continue
             name = command.name if language == "de" else command.english
@@ -233,11 +230,8 @@ class TelegramAdapter:
 
     async def _cannot_read(self, chat_id: int, sender_id: str, language_code: str | None) -> None:
         assert self.app is not None
-        language = normalise_language(language_code, self.config.bot.default_language)
-        async with self.app.db.session() as session:
-            user = await users.find(session, self.name, sender_id)
-            if user is not None:
-                language = user.language
+        language = await self.app.language_of(
+            self.name, sender_id=sender_id, fallback=normalise_language(language_code, self.config.bot.default_language))
         _ = Translator(language).gettext
         text = _("I can read text, photos and documents (such as PDF), but not this kind of message. "
                  "Please write your question, or send /help.")
@@ -283,16 +277,8 @@ class TelegramAdapter:
     ) -> None:
         assert self.app is not None
         log.warning("Telegram is not taking replies right now; %d queued in the outbox", len(replies))
-        async with self.app.db.session() as session:
-            user = await users.find(session, self.name, sender_id) if private else None
-            for reply in replies:
-                await outbox.enqueue(
-                    session, platform=self.name, chat_id=str(chat_id), reply=reply,
-                    user_id=user.id if user is not None else None, kind="reply",
-                    not_before=now() + timedelta(seconds=delay), deferred_by="RetryAfter",
-                )
-            await session.commit()
-        self.app.wake_workers()
+        await self.app.defer(self.name, str(chat_id), replies, delay=delay, reason="RetryAfter",
+                             sender_id=sender_id if private else None)
 
     async def send(self, chat_id: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
         """For the outbox worker. Telegram has no idempotency key: a timeout after Telegram took the message

@@ -7,7 +7,7 @@ selected by `database.url` for real deployments and for more than one bot proces
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,8 +15,18 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+DATABASE = "helferbot.database"
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    database = session.info.get(DATABASE)
+    if database is not None:
+        for hook in database.after_commit:
+            hook(session.info)
 
 
 def sqlite_url(path: Path) -> str:
@@ -35,7 +45,9 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, info={DATABASE: self})
+        self.after_commit: list[Callable[[dict], None]] = []
+        """Called with a session's `info` after it committed (the outbox wakes its workers for new rows)."""
 
     @property
     def is_sqlite(self) -> bool:

@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot import users
-from bot.app import App, build_app
+from bot.app import App
 from bot.platforms.matrix import MatrixAdapter
 from bot.platforms.telegram import TelegramAdapter
+from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.matrix_client import MatrixTestUser
 from tests.support.telegram_emulator import TelegramEmulator
