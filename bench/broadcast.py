@@ -42,10 +42,10 @@ from sqlalchemy import insert, select, update  # noqa: E402
 from bench.common import scratch_postgres  # noqa: E402
 from bot import config as config_mod  # noqa: E402
 from bot import outbox  # noqa: E402
-from bot.events import service  # noqa: E402
+from bot.meetings import service  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Delivery, User  # noqa: E402
-from bot.storage.models_events import Subscription  # noqa: E402
+from bot.storage.models_meetings import Subscription  # noqa: E402
 from bot.timeutil import now  # noqa: E402
 from bot.wiring import build_app  # noqa: E402
 from tests.support.telegram_emulator import TelegramEmulator  # noqa: E402

@@ -18,8 +18,8 @@ from bot.storage.models import User
 if TYPE_CHECKING:
     from bot.claims.crypto import IbanVault
     from bot.claims.rules import ClaimsSettings
-    from bot.events.quiet import QuietHoursPolicy
-    from bot.events.settings import EventsSettings
+    from bot.meetings.quiet import QuietHoursPolicy
+    from bot.meetings.settings import EventsSettings
     from bot.notifier import Notifier
     from bot.privacy import PrivacySettings
     from knowledge.places import Gazetteer, PlaceIndex
@@ -64,7 +64,7 @@ class Meetings:
     """Round tables: their settings (checked at start) and the quiet-hours policy the outbox asks."""
 
     def __init__(self, settings: EventsSettings, places: Places):
-        from bot.events.quiet import QuietHoursPolicy
+        from bot.meetings.quiet import QuietHoursPolicy
 
         self.settings = settings
         self.places = places
@@ -72,7 +72,7 @@ class Meetings:
 
     async def attended_on(self, session: AsyncSession, user: User, day: date) -> list[tuple[int, str]]:
         """Meetings on `day` the person said yes or maybe to, as (id, label): a claim can name the one it was for."""
-        from bot.events import service
+        from bot.meetings import service
 
         return await service.attended_on(self.places, session, user, day)
 

@@ -10,8 +10,8 @@ from bot.app import App, superadmins_from
 from bot.claims import rules
 from bot.claims.crypto import IbanVault
 from bot.config import Config
-from bot.events.settings import from_section
 from bot.features import Feature
+from bot.meetings.settings import from_section
 from bot.notifier import Notifier
 from bot.privacy import load as privacy_settings
 from bot.roles import Superadmins

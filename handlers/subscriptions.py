@@ -7,13 +7,13 @@ the subscription covers, because "a Kreis includes its Gemeinden, a Gemeinde inc
 from __future__ import annotations
 
 from bot.context import Context
-from bot.events import feed, scope, service
-from bot.events.quiet import window_of
-from bot.events.settings import parse_window
 from bot.i18n import N_
+from bot.meetings import feed, scope, service
+from bot.meetings.quiet import window_of
+from bot.meetings.settings import parse_window
 from bot.messages import Button
 from bot.router import Router
-from bot.storage.models_events import EventUserSettings
+from bot.storage.models_meetings import EventUserSettings
 from bot.timeutil import now
 
 ORDER = 46

@@ -447,7 +447,7 @@ async def test_the_purpose_can_be_a_round_table_the_volunteer_said_they_would_at
     from datetime import datetime, time
 
     from bot import users
-    from bot.storage.models_events import Event, Rsvp
+    from bot.storage.models_meetings import Event, Rsvp
     from bot.timeutil import BERLIN
 
     yesterday = workflow.today() - timedelta(days=1)

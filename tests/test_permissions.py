@@ -20,7 +20,7 @@ from bot import buttons, invites, users
 from bot.storage.models import Invite, RoleGrant, User
 from bot.storage.models_claims import Claim, PayoutBatch
 from bot.storage.models_directory import DirectoryEntry
-from bot.storage.models_events import Event
+from bot.storage.models_meetings import Event
 from bot.timeutil import now
 from bot.wiring import build_app
 from tests.conftest import make_config

@@ -20,7 +20,7 @@ from bot.config import ConfigError
 from bot.messages import Reply
 from bot.storage.models import ButtonToken, Delivery, DialogState, RoleGrant, SeenEvent, User
 from bot.storage.models_claims import AuditEntry, Claim, PayoutAccount, Receipt
-from bot.storage.models_events import Event, Rsvp, Subscription
+from bot.storage.models_meetings import Event, Rsvp, Subscription
 from bot.timeutil import now
 from bot.wiring import build_app
 from tests.conftest import make_config

@@ -19,7 +19,7 @@ from bot.messages import OutgoingFile, Reply
 from bot.storage.models import Delivery, Invite, RoleGrant
 from bot.storage.models_claims import Claim
 from bot.storage.models_directory import DirectoryEntry
-from bot.storage.models_events import Event
+from bot.storage.models_meetings import Event
 from bot.wiring import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due

@@ -13,8 +13,8 @@ from datetime import timedelta
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
-from bot.events.render import where_text
-from bot.storage.models_events import CANCELLED, Event
+from bot.meetings.render import where_text
+from bot.storage.models_meetings import CANCELLED, Event
 from bot.timeutil import now
 
 PRODID = "-//helferbot//Runde Tische//DE"

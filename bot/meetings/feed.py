@@ -16,9 +16,9 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.events import ics, scope, service
+from bot.meetings import ics, scope, service
 from bot.storage.models import User
-from bot.storage.models_events import Event, EventUserSettings, Rsvp
+from bot.storage.models_meetings import Event, EventUserSettings, Rsvp
 from bot.timeutil import now
 
 if TYPE_CHECKING:

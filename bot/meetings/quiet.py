@@ -16,9 +16,9 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.events.settings import EventsSettings
+from bot.meetings.settings import EventsSettings
 from bot.storage.models import Delivery
-from bot.storage.models_events import Event, EventReminder, EventUserSettings
+from bot.storage.models_meetings import Event, EventReminder, EventUserSettings
 from bot.timeutil import BERLIN
 
 Window = tuple[int, int]

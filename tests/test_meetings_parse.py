@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import ConfigError
-from bot.events.parse import parse_announcement
-from bot.events.settings import from_section
-from bot.events.when import find_when
+from bot.meetings.parse import parse_announcement
+from bot.meetings.settings import from_section
+from bot.meetings.when import find_when
 from knowledge.places import default_gazetteer
 
 TODAY = date(2026, 11, 21)  # a Saturday

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
-from bot.events.parse import Parsed
-from bot.events.service import Fields
-from bot.events.when import When
-from bot.storage.models_events import Event
+from bot.meetings.parse import Parsed
+from bot.meetings.service import Fields
+from bot.meetings.when import When
+from bot.storage.models_meetings import Event
 from bot.timeutil import BERLIN, local
 
 TEXT_FIELDS = ("title", "location", "topic", "organiser", "description")

@@ -21,12 +21,12 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import buttons, outbox
-from bot.events import quiet, render, scope
-from bot.events.settings import EventsSettings
 from bot.i18n import Translator
+from bot.meetings import quiet, render, scope
+from bot.meetings.settings import EventsSettings
 from bot.messages import Button, Reply
 from bot.storage.models import User
-from bot.storage.models_events import (
+from bot.storage.models_meetings import (
     ANNOUNCED,
     CANCELLED,
     Event,
@@ -398,7 +398,7 @@ async def _schedule_for_recipients(app: App, session: AsyncSession, event: Event
 
 
 async def _schedule_reminders(app: App, session: AsyncSession, event: Event, people: Sequence[User]) -> int:
-    """Queue the reminders still ahead for these people (see `bot.events.quiet` for quiet hours)."""
+    """Queue the reminders still ahead for these people (see `bot.meetings.quiet` for quiet hours)."""
     settings = settings_of(app)
     people = [p for p in people if p.dm_chat_id]
     t = now()

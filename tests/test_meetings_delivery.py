@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import outbox, users
-from bot.events import quiet, service
-from bot.events.settings import EventsSettings
+from bot.meetings import quiet, service
+from bot.meetings.settings import EventsSettings
 from bot.storage.db import Database
 from bot.storage.models import Delivery, User
-from bot.storage.models_events import Event, EventUserSettings, Subscription
+from bot.storage.models_meetings import Event, EventUserSettings, Subscription
 from bot.timeutil import BERLIN, local, now
 from bot.wiring import build_app
 from tests.support.backend import RecordingAdapter, deliver_due, grant_role

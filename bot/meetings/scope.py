@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.events.settings import AnnounceChat
+from bot.meetings.settings import AnnounceChat
 from bot.storage.models import User
-from bot.storage.models_events import Subscription
+from bot.storage.models_meetings import Subscription
 from bot.timeutil import now
 
 SUBSCRIBABLE = ("gemeinde", "kreis")

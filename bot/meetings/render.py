@@ -12,7 +12,7 @@ from datetime import date, datetime
 from babel.dates import format_date
 
 from bot.i18n import Translator
-from bot.storage.models_events import CANCELLED, Event
+from bot.storage.models_meetings import CANCELLED, Event
 from bot.timeutil import local
 
 BABEL_LOCALE = {"de": "de_DE", "en": "en_GB"}

@@ -13,15 +13,15 @@ from datetime import date
 
 from bot import roles
 from bot.context import Context
-from bot.events import feed, ics, render, scope, service
-from bot.events.draft import OPTIONAL, Draft
-from bot.events.parse import clean_location, parse_announcement
-from bot.events.when import WeekdayConflict, find_when
 from bot.features import Feature
 from bot.i18n import N_
+from bot.meetings import feed, ics, render, scope, service
+from bot.meetings.draft import OPTIONAL, Draft
+from bot.meetings.parse import clean_location, parse_announcement
+from bot.meetings.when import WeekdayConflict, find_when
 from bot.messages import OutgoingFile
 from bot.router import Router
-from bot.storage.models_events import Event
+from bot.storage.models_meetings import Event
 from bot.timeutil import local, now
 
 ORDER = 45

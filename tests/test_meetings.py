@@ -9,9 +9,9 @@ from icalendar import Calendar
 from sqlalchemy import select, update
 
 from bot import outbox
-from bot.events import service
+from bot.meetings import service
 from bot.storage.models import Delivery
-from bot.storage.models_events import Event
+from bot.storage.models_meetings import Event
 from bot.timeutil import local, now
 from bot.wiring import build_app
 from tests.conftest import make_config
@@ -527,8 +527,8 @@ async def test_after_a_weekday_question_another_date_can_be_written(app, coordin
     other = day + timedelta(days=1)
     await coordinator.say(f"{other.day}.{other.month}.{other.year}")
     assert "Please check" in coordinator.text and "14:00–16:00" in coordinator.text
-    from bot.events.render import date_text
     from bot.i18n import Translator
+    from bot.meetings.render import date_text
 
     assert date_text(Translator("en"), other) in coordinator.text
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.events.when import When, find_when
+from bot.meetings.when import When, find_when
 
 _FIELD_WORDS = {
     "titel": "title", "title": "title", "was": "title", "what": "title",
