@@ -1,7 +1,7 @@
 """Travel-cost claims: from a volunteer's phone through review to a SEPA credit-transfer file.
 
 The package holds what the chat handlers (`handlers/claims.py`, `handlers/review.py`) and the command line
-(`bot/commands/claims.py`) share, so a claim moves through the same rules and the same audit log whichever way it
+(`bot/cli/claims.py`) share, so a claim moves through the same rules and the same audit log whichever way it
 is touched:
 
 - `rules`: the dated reimbursement rules per Kreis and the payout account, read from the config;

@@ -45,9 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_places = sub.add_parser("places", help="resolve place queries (one per line on stdin)")
     p_places.add_argument("--jsonl", action="store_true", help="write one JSON object per line (the default)")
 
-    from bot.commands import register_all
+    from bot.cli import claims, directory
 
-    register_all(sub)
+    for module in (claims, directory):
+        module.register(sub)
     return parser
 
 
@@ -147,7 +148,3 @@ async def run(cfg, *, console: bool, as_volunteer: bool = False) -> int:
         await app.stop()
         await app.db.dispose()
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
