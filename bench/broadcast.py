@@ -41,7 +41,7 @@ from sqlalchemy import insert, select, update  # noqa: E402
 
 from bench.common import scratch_postgres  # noqa: E402
 from bot import config as config_mod  # noqa: E402
-from bot import outbox  # noqa: E402
+from bot.core import outbox  # noqa: E402
 from bot.meetings import service  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Delivery, User  # noqa: E402

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot import outbox
 from bot.claims import workflow
+from bot.core import outbox
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.app import App
 
 log = logging.getLogger(__name__)
 

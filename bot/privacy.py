@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons
 from bot.config import ConfigError
+from bot.core import buttons
 from bot.storage.base import Base
 from bot.storage.models import ChoiceMenu, Delivery, DialogState, SeenEvent, User
 from bot.timeutil import local, now
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.app import App
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from bot.storage.models import User
 if TYPE_CHECKING:
     from bot.claims.crypto import IbanVault
     from bot.claims.rules import ClaimsSettings
+    from bot.core.notifier import Notifier
     from bot.meetings.quiet import QuietHoursPolicy
     from bot.meetings.settings import EventsSettings
-    from bot.notifier import Notifier
     from bot.privacy import PrivacySettings
     from knowledge.places import Gazetteer, PlaceIndex
 

@@ -6,13 +6,13 @@ Only this module imports `handlers`; everything else receives what it needs.
 from __future__ import annotations
 
 from bot import ops
-from bot.app import App, superadmins_from
 from bot.claims import rules
 from bot.claims.crypto import IbanVault
 from bot.config import Config
-from bot.features import Feature
+from bot.core.app import App, superadmins_from
+from bot.core.features import Feature
+from bot.core.notifier import Notifier
 from bot.meetings.settings import from_section
-from bot.notifier import Notifier
 from bot.privacy import load as privacy_settings
 from bot.roles import Superadmins
 from bot.services import Claims, Meetings, Places, Privacy, Services

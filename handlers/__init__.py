@@ -1,7 +1,7 @@
 """Platform-neutral conversation handlers.
 
 Every module here that defines `router` is part of the bot; a module may also define `FEATURE` (a
-`bot.features.Feature`) for the background jobs and HTTP routes it brings. Modules are ordered by their `ORDER` (default 50), which is also the order of /hilfe.
+`bot.core.features.Feature`) for the background jobs and HTTP routes it brings. Modules are ordered by their `ORDER` (default 50), which is also the order of /hilfe.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-from bot.features import Feature
-from bot.router import Router
+from bot.core.features import Feature
+from bot.core.router import Router
 
 
 def modules() -> list[ModuleType]:

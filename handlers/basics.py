@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot import invites, roles
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.router import Router
 from bot.i18n import LANGUAGES, N_
-from bot.router import Router
 from bot.timeutil import local
 
 ORDER = 10

@@ -20,11 +20,11 @@ from datetime import date, timedelta
 from bot.claims import accounts, amounts, receipts, texts, workflow
 from bot.claims.crypto import masked
 from bot.claims.rules import TICKET
-from bot.context import Context
-from bot.features import Feature
+from bot.core.context import Context
+from bot.core.features import Feature
+from bot.core.router import Router
 from bot.i18n import N_
 from bot.messages import AttachmentTooLarge
-from bot.router import Router
 from bot.storage.models_claims import IN_REVIEW, INFO, Claim
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ import html
 import re
 
 from bot import directory
-from bot.context import Context
-from bot.features import Feature
+from bot.core.context import Context
+from bot.core.features import Feature
+from bot.core.router import Router
 from bot.i18n import N_
-from bot.router import Router
 from knowledge.topics import TOPICS, topic_in_text
 
 ORDER = 20

@@ -12,15 +12,15 @@ import re
 from datetime import date
 
 from bot import roles
-from bot.context import Context
-from bot.features import Feature
+from bot.core.context import Context
+from bot.core.features import Feature
+from bot.core.router import Router
 from bot.i18n import N_
 from bot.meetings import feed, ics, render, scope, service
 from bot.meetings.draft import OPTIONAL, Draft
 from bot.meetings.parse import clean_location, parse_announcement
 from bot.meetings.when import WeekdayConflict, find_when
 from bot.messages import OutgoingFile
-from bot.router import Router
 from bot.storage.models_meetings import Event
 from bot.timeutil import local, now
 

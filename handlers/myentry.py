@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from bot import directory, roles
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.router import Router
 from bot.i18n import N_
-from bot.router import Router
 from bot.storage.models_directory import DirectoryEntry
 from bot.timeutil import local, now
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 
 from bot import privacy
-from bot.context import Context
-from bot.features import Feature
+from bot.core.context import Context
+from bot.core.features import Feature
+from bot.core.router import Router
 from bot.i18n import N_
 from bot.messages import OutgoingFile
-from bot.router import Router
 from bot.timeutil import now
 
 ORDER = 90

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from bot import roles
 from bot.claims import amounts, audit, checks, export, texts, workflow
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.router import Router
 from bot.i18n import N_
 from bot.messages import OutgoingFile
-from bot.router import Router
 from bot.storage.models_claims import APPROVED, REVIEWABLE, Claim, PayoutBatch, Receipt
 from handlers.claims import row_id
 

@@ -6,13 +6,13 @@ the subscription covers, because "a Kreis includes its Gemeinden, a Gemeinde inc
 
 from __future__ import annotations
 
-from bot.context import Context
+from bot.core.context import Context
+from bot.core.router import Router
 from bot.i18n import N_
 from bot.meetings import feed, scope, service
 from bot.meetings.quiet import window_of
 from bot.meetings.settings import parse_window
 from bot.messages import Button
-from bot.router import Router
 from bot.storage.models_meetings import EventUserSettings
 from bot.timeutil import now
 

@@ -286,7 +286,8 @@ async def test_a_pending_claim_can_be_withdrawn_an_approved_one_not(app, chat, n
     assert not any("zurückziehen" in label for label in buttons_of(chat))
     mallory = new_chat("mallory")
     async with app.db.session() as session:
-        from bot import buttons, users
+        from bot import users
+        from bot.core import buttons
 
         anna = await users.find(session, "test", "anna")
         token = await buttons.create(session, anna, "claim_withdraw", {"claim": second})

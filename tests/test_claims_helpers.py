@@ -9,7 +9,7 @@ import zlib
 from sqlalchemy import select
 
 from bot import users
-from bot.app import App
+from bot.core.app import App
 from bot.messages import OutgoingFile
 from bot.storage.models_claims import AuditEntry, Claim
 from bot.wiring import build_app

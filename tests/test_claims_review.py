@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot import buttons, users
+from bot import users
+from bot.core import buttons
 from bot.storage.models_claims import AuditEntry
 from tests.support.backend import Chat, deliver_due, grant_role, revoke_roles
 from tests.test_claims_helpers import (

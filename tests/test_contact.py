@@ -161,7 +161,8 @@ def test_directory_cli_import_rejects_bad_file_and_exports(tmp_path, db_url):
 
 
 async def test_forged_entry_buttons_change_nothing(seeded, new_chat):
-    from bot import buttons, users
+    from bot import users
+    from bot.core import buttons
 
     coord = new_chat("coord2")
     await grant_role(seeded, coord, "coordinator", "08116")

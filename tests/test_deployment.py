@@ -35,8 +35,8 @@ from sqlalchemy.engine import make_url
 import bot.storage.all_models  # noqa: F401  (every table, to compare with what the packaged migrations create)
 from bot import config as config_mod
 from bot import i18n
-from bot.app import STOP_TIMEOUT_SECONDS
 from bot.cli import build_parser
+from bot.core.app import STOP_TIMEOUT_SECONDS
 from bot.storage.base import Base
 from bot.wiring import build_app
 from tests.conftest import make_config

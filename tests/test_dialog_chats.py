@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import insert, update
 
 from bot import directory
-from bot.router import Router
+from bot.core.router import Router
 from bot.storage.models import DialogState, User
 from bot.timeutil import now
 from bot.wiring import build_app

@@ -19,13 +19,13 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot import outbox
-from bot.app import App
+from bot.core import outbox
+from bot.core.app import App
+from bot.core.router import Router
 from bot.messages import AttachmentTooLarge, Reply
 from bot.platforms.matrix import MatrixAdapter
 from bot.platforms.matrix_store import SYNC_TOKEN_FILE
 from bot.platforms.matrix_text import may_join
-from bot.router import Router
 from bot.storage.models import Delivery
 from bot.wiring import build_app
 from tests.conftest import make_config

@@ -8,7 +8,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select, update
 
-from bot import outbox
+from bot.core import outbox
 from bot.meetings import service
 from bot.storage.models import Delivery
 from bot.storage.models_meetings import Event

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot import outbox, users
+from bot import users
+from bot.core import outbox
 from bot.meetings import quiet, service
 from bot.meetings.settings import EventsSettings
 from bot.storage.db import Database

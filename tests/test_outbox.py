@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot import outbox, users
+from bot import users
+from bot.core import outbox
 from bot.messages import Reply
 from bot.platforms.base import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.storage.models import Delivery
@@ -257,7 +258,7 @@ async def test_a_platform_that_never_stops_refusing_keeps_the_messages_and_is_re
         await make_due(app)
         await worker.deliver_batch(await outbox.claim(app, "test", 10, worker.worker_id))
     assert [(r.status, r.attempts) for r in await rows(app)] == [("pending", 0)]
-    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.outbox" and r.levelname == "WARNING"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.core.outbox" and r.levelname == "WARNING"]
     assert warnings and "messages waiting: 1" in warnings[-1]
     assert not any("anna" in w or "Runder Tisch" in w for w in warnings)
 

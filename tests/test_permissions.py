@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import buttons, invites, users
+from bot import invites, users
+from bot.core import buttons
 from bot.storage.models import Invite, RoleGrant, User
 from bot.storage.models_claims import Claim, PayoutBatch
 from bot.storage.models_directory import DirectoryEntry

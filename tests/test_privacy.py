@@ -270,7 +270,7 @@ async def test_a_flooding_person_is_told_once_then_ignored_without_writes(tmp_pa
 
 
 def test_the_window_slides():
-    from bot.ratelimit import SlidingWindow
+    from bot.core.ratelimit import SlidingWindow
 
     clock = [0.0]
     window = SlidingWindow(2, 60, clock=lambda: clock[0])

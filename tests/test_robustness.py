@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import outbox, users
+from bot import users
+from bot.core import outbox
 from bot.messages import OutgoingFile, Reply
 from bot.storage.models import Delivery, Invite, RoleGrant
 from bot.storage.models_claims import Claim

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.router import Router, parse_command
+from bot.core.router import Router, parse_command
 from bot.storage.models import DialogState, RoleGrant
 from bot.timeutil import now
 from tests.support.backend import Chat, grant_role

@@ -22,14 +22,14 @@ from sqlalchemy import select
 from telegram.error import RetryAfter
 
 from bot import roles, users
-from bot.app import App
+from bot.core.app import App
+from bot.core.router import Router
 from bot.i18n import Translator
 from bot.messages import AttachmentTooLarge, OutgoingFile, Reply
 from bot.platforms.base import DeliveryError
 from bot.platforms.telegram import TelegramAdapter
 from bot.platforms.telegram_flood import FloodControl, retry_seconds
 from bot.platforms.telegram_send import plain_text, split_text, telegram_html
-from bot.router import Router
 from bot.storage.models import Delivery
 from bot.wiring import build_app
 from tests.conftest import make_config

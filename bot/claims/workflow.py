@@ -48,7 +48,7 @@ from bot.storage.models_claims import (
 from bot.timeutil import local, now
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.app import App
 
 SEPA_SCHEMA = "pain.001.001.09"
 

@@ -22,7 +22,7 @@ from bot.storage.models_meetings import Event, EventUserSettings, Rsvp
 from bot.timeutil import now
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.app import App
 
 ROUTE = "/calendar/{token}.ics"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")

@@ -67,7 +67,7 @@ async def windows(session: AsyncSession, user_ids: Iterable[int], settings: Even
 
 
 class QuietHoursPolicy:
-    """The outbox's `QuietHours` policy (see `bot.outbox.QUIET_HOURS`)."""
+    """The outbox's `QuietHours` policy (see `bot.core.outbox.QUIET_HOURS`)."""
 
     def __init__(self, settings: EventsSettings):
         self.settings = settings

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, outbox
+from bot.core import buttons, outbox
 from bot.i18n import Translator
 from bot.meetings import quiet, render, scope
 from bot.meetings.settings import EventsSettings
@@ -38,7 +38,7 @@ from bot.timeutil import BERLIN, now
 from bot.tokens import new_token
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.app import App
     from bot.services import Places
 
 ANSWERS = ("yes", "maybe", "no")

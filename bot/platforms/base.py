@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Protocol
 from bot.messages import Event, Reply
 
 if TYPE_CHECKING:
+    from bot.core.router import Command
     from bot.metrics import Metrics
-    from bot.router import Command
 
 
 class DeliveryError(Exception):
@@ -29,7 +29,7 @@ class PermanentDeliveryError(DeliveryError):
 
 
 class Core(Protocol):
-    """All an adapter may ask of the core (`bot.app.App` is the one implementation). Adapters reach storage,
+    """All an adapter may ask of the core (`bot.core.app.App` is the one implementation). Adapters reach storage,
     the outbox and the users only through this."""
 
     metrics: Metrics

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from bot import outbox
-from bot.app import App
+from bot.core import outbox
+from bot.core.app import App
 from bot.messages import Attachment, Button, ButtonPress, IncomingMessage, OutgoingFile, Reply
 from bot.storage.models import Delivery
 

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot import users
-from bot.app import App
+from bot.core.app import App
 from bot.platforms.matrix import MatrixAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.wiring import build_app

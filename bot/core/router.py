@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.core.context import Context
 
 CommandFn = Callable[["Context", str], Awaitable[None]]
 ButtonFn = Callable[["Context", dict[str, Any]], Awaitable[None]]

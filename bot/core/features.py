@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.app import App
 
 Job = Callable[["App"], Awaitable[None]]
 RouteHandler = Callable[["App", web.Request], Awaitable[web.StreamResponse]]

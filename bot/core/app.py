@@ -12,23 +12,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, dialogs, http, outbox, users
+from bot import http, users
 from bot.config import Config
-from bot.context import ButtonSpec, Context, Text
-from bot.features import Feature, Job
+from bot.core import buttons, dialogs, outbox
+from bot.core.context import ButtonSpec, Context, Text
+from bot.core.features import Feature, Job
+from bot.core.outbox import DeliveryWorker, QuietHours
+from bot.core.ratelimit import UserLimits
+from bot.core.router import Command, Router, parse_command
 from bot.i18n import Translator
 from bot.messages import ButtonPress, Event, IncomingMessage, OutgoingFile, Reply
 from bot.metrics import Metrics
-from bot.outbox import DeliveryWorker, QuietHours
-from bot.ratelimit import UserLimits
 from bot.roles import Superadmins
-from bot.router import Command, Router, parse_command
 from bot.storage.db import Database
 from bot.storage.models import SeenEvent, User
 from bot.timeutil import now
 
 if TYPE_CHECKING:
-    from bot.features import Route
+    from bot.core.features import Route
     from bot.platforms.base import Adapter
     from bot.services import Services
 

@@ -7,14 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, dialogs, roles
+from bot import roles
+from bot.core import buttons, dialogs
+from bot.core.notifier import ButtonSpec, Text
 from bot.i18n import Translator
 from bot.messages import Button, Event, IncomingMessage, OutgoingFile, Reply
-from bot.notifier import ButtonSpec, Text
 from bot.storage.models import DialogState, User
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.app import App
     from bot.services import Services
 
 __all__ = ["ButtonSpec", "Context", "Text"]
@@ -129,7 +130,7 @@ class Context:
         return timedelta(hours=self.app.config.bot.dialog_ttl_hours)
 
     async def start_dialog(self, name: str, step: str, data: dict[str, Any] | None = None) -> DialogState:
-        """Open a dialog in this chat; it replaces the one the user had open anywhere (see bot/dialogs.py)."""
+        """Open a dialog in this chat; it replaces the one the user had open anywhere (see bot/core/dialogs.py)."""
         self.dialog = await dialogs.start(
             self.session, self.user, self.event.chat_id, name, step, data, self.dialog_ttl
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, outbox
+from bot.core import buttons, outbox
 from bot.i18n import Translator
 from bot.messages import Button, OutgoingFile, Reply
 from bot.storage.models import User

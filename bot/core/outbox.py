@@ -31,7 +31,7 @@ from bot.storage.models import Delivery
 from bot.timeutil import now
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core.app import App
 
 log = logging.getLogger(__name__)
 
