@@ -23,8 +23,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
+## lint: style, and the architecture's import rules (pyproject's [tool.importlinter], see ARCHITECTURE.md)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## i18n: extract texts and update the catalogs after changing user-facing text
 i18n: $(STAMP)

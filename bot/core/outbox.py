@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.delivery import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.messages import Reply
-from bot.platforms.base import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.storage.models import Delivery
 from bot.timeutil import now
 

@@ -5,27 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from bot.core.delivery import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.messages import Event, Reply
+
+__all__ = ["Adapter", "Core", "DeliveryError", "PermanentDeliveryError", "RetryLater"]
 
 if TYPE_CHECKING:
     from bot.core.router import Command
     from bot.metrics import Metrics
-
-
-class DeliveryError(Exception):
-    """Sending failed for a reason that may pass (network, server error); try again later."""
-
-
-class RetryLater(DeliveryError):
-    """The platform asked to slow down (Telegram 429, Matrix M_LIMIT_EXCEEDED)."""
-
-    def __init__(self, seconds: float, message: str = "rate limited"):
-        super().__init__(message)
-        self.seconds = seconds
-
-
-class PermanentDeliveryError(DeliveryError):
-    """The chat cannot be reached any more (bot blocked, room left); retrying will not help."""
 
 
 class Core(Protocol):
