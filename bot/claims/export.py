@@ -26,7 +26,6 @@ STATUS_DE = {"pending": "offen", "info_requested": "Rückfrage", "second_approva
              "approved": "genehmigt", "rejected": "abgelehnt", "withdrawn": "zurückgezogen",
              "exported": "in Zahlungsdatei", "paid": "bezahlt"}
 TRANSPORT_DE = {"car": "Auto", "motorcycle": "Motorrad", "bicycle": "Fahrrad", "ticket": "Fahrkarte"}
-FORMATS = ("csv", "xlsx", "sepa")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MIME = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "sepa": "application/xml"}

@@ -25,7 +25,6 @@ from bot.config import Config, ConfigError
 
 CAR, MOTORCYCLE, BICYCLE, TICKET = "car", "motorcycle", "bicycle", "ticket"
 KM_TRANSPORTS = (CAR, MOTORCYCLE, BICYCLE)
-TRANSPORTS = (*KM_TRANSPORTS, TICKET)
 MAX_RECEIPT_MB_LIMIT = 20
 """Telegram's Bot API serves files up to 20 MB, and receipts are kept in the database: more is never needed."""
 

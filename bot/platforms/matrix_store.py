@@ -177,10 +177,6 @@ class SyncPosition:
         batch.pending -= 1
         self.settle()
 
-    @property
-    def outstanding(self) -> int:
-        return sum(b.pending for b in self.batches)
-
     def settle(self) -> None:
         newest = None
         while self.batches and self.batches[0].closed and self.batches[0].pending == 0:

@@ -8,7 +8,7 @@ descriptions as api.telegram.org, and lets a test play the users on the other si
 
 Where Telegram's behaviour decides whether the bot works for a person, it is reproduced rather
 than simplified: message ids count up per chat, an edit without ``reply_markup`` drops the inline
-keyboard, an unchanged edit is rejected as "message is not modified", malformed HTML or MarkdownV2
+keyboard, an unchanged edit is rejected as "message is not modified", malformed HTML (the only parse mode the bot uses)
 is refused with Telegram's "can't parse entities" errors, ``callback_data`` longer than 64 bytes is
 refused, files above 20 MB cannot be fetched with getFile, group privacy mode hides plain group
 messages, and webhook updates of one chat are delivered one after the other.
@@ -352,165 +352,10 @@ _MDV2_NAMES = {"bold": "Bold", "italic": "Italic", "underline": "Underline",
                "code": "Code", "pre": "Pre", "custom_emoji": "CustomEmoji"}
 
 
-def _parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
-    """MarkdownV2, including the rule that every reserved character outside markup is escaped."""
-    out = _Builder()
-    stack: list[dict[str, Any]] = []
-    quote_start: int | None = None
-    i, n = 0, len(src)
-    while i < n:
-        c = src[i]
-        if c == "\\" and i + 1 < n and 0 < ord(src[i + 1]) <= 126:
-            out.add(src[i + 1])
-            i += 2
-            continue
-        top = stack[-1]["kind"] if stack else None
-        if top in ("code", "pre"):
-            if top == "code" and c == "`":
-                out.entity("code", stack.pop()["start"])
-                i += 1
-            elif top == "pre" and src.startswith("```", i):
-                entry = stack.pop()
-                language = entry.get("language")
-                out.entity("pre", entry["start"], **({"language": language} if language else {}))
-                i += 3
-            else:
-                out.add(c)
-                i += 1
-            continue
-        closing = {"bold": "*", "italic": "_", "underline": "__", "strikethrough": "~",
-                   "spoiler": "||", "text_link": "]", "custom_emoji": "]"}.get(top or "")
-        if closing and src.startswith(closing, i):
-            entry = stack.pop()
-            i += len(closing)
-            if top in ("text_link", "custom_emoji"):
-                url = ""
-                if i < n and src[i] == "(":
-                    j, chars = i + 1, []
-                    while j < n and src[j] != ")":
-                        if src[j] == "\\" and j + 1 < n:
-                            j += 1
-                        chars.append(src[j])
-                        j += 1
-                    if j >= n:
-                        raise ValueError(f"Can't find end of a URL at byte offset {_byte_offset(src, i)}")
-                    url, i = "".join(chars), j + 1
-                if top == "custom_emoji":
-                    out.entity("custom_emoji", entry["start"],
-                               custom_emoji_id=url.removeprefix("tg://emoji?id="))
-                elif url:
-                    out.entity("text_link", entry["start"], url=url)
-            else:
-                out.entity(top, entry["start"])
-            continue
-        if c == "\n":
-            if quote_start is not None and not src.startswith(">", i + 1):
-                out.entity("blockquote", quote_start)
-                quote_start = None
-            out.add(c)
-            i += 1
-            continue
-        if c not in _MDV2_RESERVED:
-            j = i + 1
-            while j < n and src[j] not in _MDV2_RESERVED and src[j] not in "\\\n":
-                j += 1
-            out.add(src[i:j])
-            i = j
-            continue
-        entry: dict[str, Any] = {"start": out.length, "begin": i}
-        if c == "_" and src.startswith("__", i):
-            entry["kind"], i = "underline", i + 2
-        elif c == "_":
-            entry["kind"], i = "italic", i + 1
-        elif c == "*":
-            entry["kind"], i = "bold", i + 1
-        elif c == "~":
-            entry["kind"], i = "strikethrough", i + 1
-        elif c == "|" and src.startswith("||", i):
-            entry["kind"], i = "spoiler", i + 2
-        elif c == "[":
-            entry["kind"], i = "text_link", i + 1
-        elif c == "!" and src.startswith("![", i):
-            entry["kind"], i = "custom_emoji", i + 2
-        elif c == "`" and src.startswith("```", i):
-            end_of_line = src.find("\n", i + 3)
-            if end_of_line >= 0 and src[i + 3:end_of_line].strip():
-                entry["language"] = src[i + 3:end_of_line].strip()
-            entry["kind"] = "pre"
-            i = end_of_line + 1 if end_of_line >= 0 else i + 3
-            entry["start"] = out.length
-        elif c == "`":
-            entry["kind"], i = "code", i + 1
-        elif c == ">" and (i == 0 or src[i - 1] == "\n"):
-            if quote_start is None:
-                quote_start = out.length
-            i += 1
-            continue
-        else:
-            raise ValueError(f"Character '{c}' is reserved and must be escaped with the preceding '\\'")
-        stack.append(entry)
-    if stack:
-        entry = stack[-1]
-        raise ValueError(f"Can't find end of {_MDV2_NAMES[entry['kind']]} entity at byte offset "
-                         f"{_byte_offset(src, entry['begin'])}")
-    if quote_start is not None:
-        out.entity("blockquote", quote_start)
-    return out.result()
-
-
-def _parse_markdown(src: str) -> tuple[str, list[dict[str, Any]]]:
-    """The legacy Markdown mode: no nesting, and every opened entity must be closed."""
-    out = _Builder()
-    i, n = 0, len(src)
-    kinds = {"*": "bold", "_": "italic", "`": "code", "[": "text_link"}
-    while i < n:
-        c = src[i]
-        if c == "\\" and i + 1 < n and src[i + 1] in "_*`[":
-            out.add(src[i + 1])
-            i += 2
-            continue
-        if c not in kinds:
-            out.add(c)
-            i += 1
-            continue
-        begin, start = i, out.length
-        if src.startswith("```", i):
-            end = src.find("```", i + 3)
-            if end < 0:
-                raise ValueError(f"Can't find end of the entity starting at byte offset "
-                                 f"{_byte_offset(src, begin)}")
-            body = src[i + 3:end]
-            language = ""
-            if "\n" in body:
-                first, rest = body.split("\n", 1)
-                if first.strip() and " " not in first.strip():
-                    language, body = first.strip(), rest
-            out.add(body)
-            out.entity("pre", start, **({"language": language} if language else {}))
-            i = end + 3
-            continue
-        end = src.find("]" if c == "[" else c, i + 1)
-        if end < 0:
-            raise ValueError(f"Can't find end of the entity starting at byte offset "
-                             f"{_byte_offset(src, begin)}")
-        out.add(src[i + 1:end])
-        i = end + 1
-        if c == "[":
-            if i < n and src[i] == "(":
-                close = src.find(")", i)
-                if close < 0:
-                    raise ValueError(f"Can't find end of the entity starting at byte offset "
-                                     f"{_byte_offset(src, begin)}")
-                out.entity("text_link", start, url=src[i + 1:close])
-                i = close + 1
-        else:
-            out.entity(kinds[c], start)
-    return out.result()
-
-
 _PARSERS: dict[str, Callable[[str], tuple[str, list[dict[str, Any]]]]] = {
-    "html": _parse_html, "markdownv2": _parse_markdown_v2, "markdown": _parse_markdown,
+    "html": _parse_html,
 }
+"""The bot sends HTML only; another parse mode is refused, so a change to one would be noticed."""
 
 _AUTO_ENTITY_RE = re.compile(
     r"(?P<bot_command>(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/]))"
