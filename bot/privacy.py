@@ -21,9 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import ConfigError
-from bot.core import buttons
+from bot.core import buttons, outbox
 from bot.storage.base import Base
-from bot.storage.models import ChoiceMenu, Delivery, DialogState, SeenEvent, User
+from bot.storage.models import ChoiceMenu, DialogState, SeenEvent, User
+from bot.storage.models_claims import AuditEntry, Claim, PayoutBatch, Receipt
 from bot.timeutil import local, now
 
 if TYPE_CHECKING:
@@ -152,21 +153,14 @@ async def delete_user(session: AsyncSession, user: User) -> Deleted:
     await session.flush()
     uid = user.id
     counts: dict[str, int] = {}
-    claims_kept = 0
-    try:
-        from bot.storage.models_claims import Claim, Receipt
-    except ImportError:
-        Claim = Receipt = None
-    if Claim is not None:
-        claims_kept = await session.scalar(sa.select(sa.func.count()).where(Claim.user_id == uid)) or 0
-        used = sa.select(Claim.receipt_id).where(Claim.receipt_id.is_not(None))
-        result = await session.execute(sa.delete(Receipt).where(Receipt.user_id == uid, Receipt.id.not_in(used)))
-        counts["claim_receipts"] = result.rowcount or 0
+    claims_kept = await session.scalar(sa.select(sa.func.count()).where(Claim.user_id == uid)) or 0
+    used = sa.select(Claim.receipt_id).where(Claim.receipt_id.is_not(None))
+    result = await session.execute(sa.delete(Receipt).where(Receipt.user_id == uid, Receipt.id.not_in(used)))
+    counts["claim_receipts"] = result.rowcount or 0
     if user.dm_chat_id:
         await session.execute(sa.delete(ChoiceMenu).where(
             ChoiceMenu.platform == user.platform, ChoiceMenu.chat_id == user.dm_chat_id))
-        await session.execute(sa.delete(Delivery).where(
-            Delivery.platform == user.platform, Delivery.chat_id == user.dm_chat_id))
+        await outbox.erase_chat(session, user.platform, user.dm_chat_id)
     for table, column in reversed(_user_columns()):
         cascade = any(fk.ondelete and fk.ondelete.upper() == "CASCADE" for fk in column.foreign_keys)
         if cascade or table.name in DROPPED_TABLES:
@@ -198,17 +192,11 @@ async def enforce_retention(
         result = await session.execute(statement.execution_options(synchronize_session=False))
         done[name] = result.rowcount or 0
 
-    await run("deliveries", sa.delete(Delivery).where(
-        Delivery.status.in_(("sent", "failed", "cancelled")),
-        Delivery.created_at < at - timedelta(days=policy.deliveries_retention_days)))
+    done["deliveries"] = await outbox.purge_finished(session, at - timedelta(days=policy.deliveries_retention_days))
     done["button_tokens"] = await buttons.purge_expired(session)
     await run("seen_events", sa.delete(SeenEvent).where(SeenEvent.seen_at < at - timedelta(days=SEEN_EVENTS_DAYS)))
     await run("dialog_states", sa.delete(DialogState).where(DialogState.expires_at < at - DIALOG_GRACE))
     await run("choice_menus", sa.delete(ChoiceMenu).where(ChoiceMenu.created_at < at - buttons.MENU_TTL))
-    try:
-        from bot.storage.models_claims import AuditEntry, Claim, PayoutBatch, Receipt
-    except ImportError:
-        return done
     if not keep_iban_after_payout:
         await run("paid_ibans", sa.update(Claim).where(Claim.status == "paid", Claim.iban_encrypted.is_not(None))
                   .values(iban_encrypted=None))

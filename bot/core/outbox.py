@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import DeliveryError, PermanentDeliveryError, RetryLater
@@ -321,6 +321,19 @@ async def status_of(session: AsyncSession, ids: Sequence[int | None]) -> dict[in
             select(Delivery.id, Delivery.status, Delivery.kind).where(Delivery.id.in_(wanted[start:start + CHUNK])))
         found.update((i, (status, kind)) for i, status, kind in rows)
     return found
+
+
+async def erase_chat(session: AsyncSession, platform: str, chat_id: str) -> None:
+    """Everything queued for or sent to a chat whose person asked to be forgotten."""
+    await session.execute(delete(Delivery).where(Delivery.platform == platform, Delivery.chat_id == chat_id))
+
+
+async def purge_finished(session: AsyncSession, before: datetime) -> int:
+    """Drop rows that were sent, given up on or cancelled before `before`; returns how many."""
+    result = await session.execute(
+        delete(Delivery).where(Delivery.status.in_((SENT, FAILED, CANCELLED)), Delivery.created_at < before)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 async def cancel_pending(session: AsyncSession, ids: Sequence[int | None], reason: str) -> set[int]:
