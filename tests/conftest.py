@@ -3,7 +3,6 @@ wired to a recording platform, and chats to talk to it."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -11,16 +10,17 @@ import pytest
 from sqlalchemy import text
 
 import bot.storage.all_models  # noqa: F401  (every table, for TRUNCATE)
+from bench.common import scratch_postgres
 from bot import config as config_mod
 from bot.storage.base import Base
 from bot.storage.db import Database, sqlite_url
 from bot.wiring import build_app
 from tests.support.backend import Chat, RecordingAdapter
+from tests.support.config import PG_URL, SCRATCH, make_config
 
 pytest_plugins = [p for p in ("tests.support.synapse",) if Path(__file__).parent.joinpath(
     "support", p.rsplit(".", 1)[1] + ".py").exists()]
 
-PG_URL = os.environ.get("HELFERBOT_TEST_DATABASE_URL", "")
 
 
 @pytest.fixture(scope="session")
@@ -68,20 +68,6 @@ async def db(db_url: str):
     await database.dispose()
 
 
-def make_config(tmp_path: Path, db_url: str, **sections) -> config_mod.Config:
-    cfg = config_mod.Config()
-    cfg.bot.data_dir = str(tmp_path / "data")
-    cfg.bot.secret_key = "test-secret-key-0123456789abcdef"
-    cfg.database.url = db_url
-    for name, values in sections.items():
-        if name in config_mod.EXTRA_SECTIONS:
-            cfg.extra[name] = values
-            continue
-        for key, value in values.items():
-            setattr(getattr(cfg, name), key, value)
-    return cfg
-
-
 @pytest.fixture
 def config(tmp_path: Path, db_url: str) -> config_mod.Config:
     return make_config(tmp_path, db_url)
@@ -113,3 +99,18 @@ def new_chat(app):
         return Chat(app, user_id, **kwargs)
 
     return make
+
+
+@pytest.fixture
+async def scratch(tmp_path):
+    """An empty database of the backend under test, for upgrading step by step."""
+    if not PG_URL:
+        database = Database(sqlite_url(tmp_path / "old.sqlite3"))
+        yield database
+        await database.dispose()
+        return
+    await scratch_postgres(PG_URL, False, SCRATCH)
+    database = Database(await scratch_postgres(PG_URL, True, SCRATCH))
+    yield database
+    await database.dispose()
+    await scratch_postgres(PG_URL, False, SCRATCH)

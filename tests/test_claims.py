@@ -13,9 +13,8 @@ from bot.claims.crypto import CannotDecrypt, IbanVault
 from bot.messages import Attachment, AttachmentTooLarge, IncomingMessage
 from bot.storage.models_claims import Claim, PayoutAccount, Receipt
 from bot.wiring import build_app
-from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
-from tests.test_claims_helpers import (
+from tests.support.claims import (
     IBAN_ANNA,
     IBAN_ANNA_COMPACT,
     JPEG,
@@ -33,6 +32,7 @@ from tests.test_claims_helpers import (
     png,
     reach_receipt_step,
 )
+from tests.support.config import make_config
 
 
 @pytest.fixture

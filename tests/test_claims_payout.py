@@ -20,7 +20,7 @@ from bot.claims import workflow
 from bot.cli import main
 from bot.storage.models_claims import PayoutBatch
 from tests.support.backend import Chat, deliver_due, grant_role
-from tests.test_claims_helpers import (
+from tests.support.claims import (
     IBAN_ANNA_COMPACT,
     KREIS_ESSLINGEN,
     PAYOUT,
@@ -244,7 +244,7 @@ async def test_two_exports_at_once_never_put_a_claim_in_two_files(tmp_path, db_u
 def test_a_bad_payout_or_rules_config_stops_the_start(tmp_path, db_url):
     from bot.config import ConfigError
     from bot.wiring import build_app
-    from tests.conftest import make_config
+    from tests.support.config import make_config
 
     cfg = make_config(tmp_path, db_url, payout={"debtor_iban": "DE00 1234", "debtor_bic": "nonsense"},
                       claims={"default": {"rate_car_cents_per_km": -3, "cap_euros": 100}, "99999": {}})

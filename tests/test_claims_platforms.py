@@ -15,13 +15,12 @@ from lxml import etree
 
 from bot import roles
 from bot.claims import workflow
+from tests.support.claims import IBAN_ANNA, IBAN_ANNA_COMPACT, KREIS_ESSLINGEN, PAYOUT, claims_in_db, png
 from tests.support.matrix_client import MatrixTestUser
 from tests.support.scenes import give_role, matrix_bot, telegram_bot
-from tests.support.telegram_emulator import SentMessage, TelegramEmulator
-from tests.test_claims_helpers import IBAN_ANNA, IBAN_ANNA_COMPACT, KREIS_ESSLINGEN, PAYOUT, claims_in_db, png
+from tests.support.telegram_person import FAST, TelegramPerson
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
-FAST = {"user_messages_per_minute": 0}
 """A test answers faster than a person types; the per-person message limit would pause it."""
 
 
@@ -42,33 +41,6 @@ def assert_pays_anna(doc: etree._Element, euros: str) -> None:
 
 
 # --- Telegram ----------------------------------------------------------------------------------------------------
-
-class TelegramPerson:
-    """Someone in a private chat with the bot, reading what arrives and pressing inline buttons."""
-
-    def __init__(self, emu: TelegramEmulator, user_id: int):
-        self.emu, self.id, self.seen = emu, user_id, []
-
-    async def expect(self, contains: str) -> SentMessage:
-        while True:
-            [msg] = await self.emu.wait_for_sent(chat_id=self.id, timeout=15)
-            self.seen.append(msg)
-            if contains in (msg.visible_text or ""):
-                return msg
-
-    async def say(self, text: str, expect: str) -> SentMessage:
-        self.emu.push_text(self.id, text)
-        return await self.expect(expect)
-
-    async def press(self, label: str, expect: str) -> SentMessage:
-        for msg in reversed(self.seen):
-            for row in msg.buttons:
-                for button in row:
-                    if label in button["text"]:
-                        self.emu.push_callback(self.id, button["callback_data"], message_id=msg.message_id)
-                        return await self.expect(expect)
-        raise AssertionError(f"no button {label!r}")
-
 
 async def test_on_telegram(tmp_path, db_url, db):
     async with telegram_bot(tmp_path, db_url, db, payout=PAYOUT, bot=FAST) as (app, emu):

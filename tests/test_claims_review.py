@@ -11,7 +11,7 @@ from bot import users
 from bot.core import buttons
 from bot.storage.models_claims import AuditEntry
 from tests.support.backend import Chat, deliver_due, grant_role, revoke_roles
-from tests.test_claims_helpers import (
+from tests.support.claims import (
     KREIS_ESSLINGEN,
     NUERTINGEN,
     STUTTGART,

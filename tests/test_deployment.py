@@ -39,7 +39,7 @@ from bot.cli import build_parser
 from bot.core.app import STOP_TIMEOUT_SECONDS
 from bot.storage.base import Base
 from bot.wiring import build_app
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))

@@ -12,10 +12,9 @@ from bot.core.router import Router
 from bot.storage.models import DialogState, User
 from bot.timeutil import now
 from bot.wiring import build_app
-from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter
-from tests.test_claims_helpers import dialog_of
-from tests.test_migrations import scratch  # noqa: F401  (the fixture)
+from tests.support.claims import dialog_of
+from tests.support.config import make_config
 
 ASKED_FROM = "Wo hat die Fahrt begonnen?"
 ASKED_TO = "Wohin sind Sie gefahren?"

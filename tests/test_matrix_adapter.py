@@ -28,10 +28,11 @@ from bot.platforms.matrix_store import SYNC_TOKEN_FILE
 from bot.platforms.matrix_text import may_join
 from bot.storage.models import Delivery
 from bot.wiring import build_app
-from tests.conftest import make_config
+from tests.support.config import make_config
 from tests.support.matrix_client import MatrixTestUser
 from tests.support.synapse import SynapseServer
-from tests.test_synapse_harness import _png, _raw_event
+from tests.support.synapse_helpers import png as _png
+from tests.support.synapse_helpers import raw_event as _raw_event
 
 probe = Router()
 

@@ -14,8 +14,8 @@ from bot.storage.models import Delivery
 from bot.storage.models_meetings import Event
 from bot.timeutil import local, now
 from bot.wiring import build_app
-from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
+from tests.support.config import make_config
 
 TAUNUSSTEIN, IDSTEIN, RTK, WIESBADEN = "06439015", "06439008", "06439", "06414000"
 

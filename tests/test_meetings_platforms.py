@@ -16,9 +16,9 @@ from icalendar import Calendar
 
 from bot import roles
 from bot.timeutil import BERLIN, local, now
+from tests.support.claims import KREIS_ESSLINGEN
 from tests.support.scenes import give_role, matrix_bot, telegram_bot
-from tests.test_claims_helpers import KREIS_ESSLINGEN
-from tests.test_claims_platforms import FAST, TelegramPerson
+from tests.support.telegram_person import FAST, TelegramPerson
 
 EVENTS = {"quiet_hours": "off"}
 """Announcements wait for the end of quiet hours; without this the test would depend on the time of day."""

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from bench.common import scratch_postgres
 from bot.storage.base import Base
-from bot.storage.db import Database, sqlite_url
 from bot.storage.models import RoleGrant, User
 from bot.storage.models_claims import AuditEntry
-from tests.conftest import PG_URL
-from tests.test_claims_helpers import audit_of, file_claim
-from tests.test_privacy import user_id
+from tests.support.backend import user_id
+from tests.support.claims import audit_of, file_claim
+from tests.support.config import PG_URL
 
-SCRATCH = "helferbot_migration_check"
 BEFORE_PSEUDONYMS = ("0002", "0003", "0004")
 """The heads before the audit log named people by pseudonym and before SQLite kept ids unique."""
-
-
-@pytest.fixture
-async def scratch(tmp_path):
-    """An empty database of the backend under test, for upgrading step by step."""
-    if not PG_URL:
-        database = Database(sqlite_url(tmp_path / "old.sqlite3"))
-        yield database
-        await database.dispose()
-        return
-    await scratch_postgres(PG_URL, False, SCRATCH)
-    database = Database(await scratch_postgres(PG_URL, True, SCRATCH))
-    yield database
-    await database.dispose()
-    await scratch_postgres(PG_URL, False, SCRATCH)
 
 
 async def test_the_migrations_build_exactly_the_tables_the_code_uses(db):

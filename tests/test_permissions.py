@@ -24,9 +24,9 @@ from bot.storage.models_directory import DirectoryEntry
 from bot.storage.models_meetings import Event
 from bot.timeutil import now
 from bot.wiring import build_app
-from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, grant_role
-from tests.test_claims_helpers import KREIS_ESSLINGEN, file_claim
+from tests.support.claims import KREIS_ESSLINGEN, file_claim
+from tests.support.config import make_config
 
 NUERTINGEN = "08116049"
 ARGUMENTS = ["", NUERTINGEN, "Nürtingen", "admin", "koordinator überall", "prüfer 08116", "1", "ja",

@@ -23,9 +23,9 @@ from bot.storage.models_claims import AuditEntry, Claim, PayoutAccount, Receipt
 from bot.storage.models_meetings import Event, Rsvp, Subscription
 from bot.timeutil import now
 from bot.wiring import build_app
-from tests.conftest import make_config
-from tests.support.backend import Chat, RecordingAdapter, grant_role
-from tests.test_claims_helpers import IBAN_ANNA_COMPACT, JPEG, file_claim, photo
+from tests.support.backend import Chat, RecordingAdapter, grant_role, user_id
+from tests.support.claims import IBAN_ANNA_COMPACT, JPEG, file_claim, photo
+from tests.support.config import make_config
 
 IBAN_BERT = "DE02120300000000202051"
 
@@ -36,12 +36,6 @@ def bot_with(tmp_path, db_url, db, **sections):
     app.add_adapter(adapter)
     adapter.app = app
     return app
-
-
-async def user_id(app, chat: Chat) -> int | None:
-    async with app.db.session() as session:
-        return await session.scalar(select(User.id).where(User.platform == chat.platform,
-                                                          User.platform_user_id == chat.user_id))
 
 
 async def count(app, model, *where) -> int:

@@ -22,8 +22,8 @@ from bot.storage.models_claims import Claim
 from bot.storage.models_directory import DirectoryEntry
 from bot.storage.models_meetings import Event
 from bot.wiring import build_app
-from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due
+from tests.support.config import make_config
 
 MAX_TEXT = 2000
 _built: dict = {}

@@ -32,7 +32,7 @@ from bot.platforms.telegram_flood import FloodControl, retry_seconds
 from bot.platforms.telegram_send import plain_text, split_text, telegram_html
 from bot.storage.models import Delivery
 from bot.wiring import build_app
-from tests.conftest import make_config
+from tests.support.config import make_config
 from tests.support.telegram_emulator import SentMessage, TelegramEmulator
 
 ADMIN = 42

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.core import outbox
 from bot.core.app import App
 from bot.messages import Attachment, Button, ButtonPress, IncomingMessage, OutgoingFile, Reply
-from bot.storage.models import Delivery
+from bot.storage.models import Delivery, User
 
 _ids = itertools.count(1)
 
@@ -150,3 +150,9 @@ async def revoke_roles(app: App, chat: Chat) -> None:
         user = await users.find(session, chat.platform, chat.user_id)
         await session.execute(delete(RoleGrant).where(RoleGrant.user_id == user.id))
         await session.commit()
+
+
+async def user_id(app, chat: Chat) -> int | None:
+    async with app.db.session() as session:
+        return await session.scalar(select(User.id).where(User.platform == chat.platform,
+                                                          User.platform_user_id == chat.user_id))

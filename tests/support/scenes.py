@@ -14,7 +14,7 @@ from bot.core.app import App
 from bot.platforms.matrix import MatrixAdapter
 from bot.platforms.telegram import TelegramAdapter
 from bot.wiring import build_app
-from tests.conftest import make_config
+from tests.support.config import make_config
 from tests.support.matrix_client import MatrixTestUser
 from tests.support.telegram_emulator import TelegramEmulator
 

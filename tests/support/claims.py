@@ -13,8 +13,8 @@ from bot.core.app import App
 from bot.messages import OutgoingFile
 from bot.storage.models_claims import AuditEntry, Claim
 from bot.wiring import build_app
-from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter
+from tests.support.config import make_config
 
 IBAN_ANNA = "DE89 3704 0044 0532 0130 00"
 IBAN_ANNA_COMPACT = "DE89370400440532013000"
