@@ -23,6 +23,7 @@ from bot.claims.rules import TICKET
 from bot.core.context import Context
 from bot.core.features import Feature
 from bot.core.router import Router
+from bot.core.steps import Steps
 from bot.i18n import N_
 from bot.messages import AttachmentTooLarge
 from bot.storage.models_claims import IN_REVIEW, INFO, Claim
@@ -79,7 +80,7 @@ async def claim_dialog(ctx: Context) -> None:
         ctx.reply(ctx._("I need a written answer here, not a file."))
         await ask(ctx, step)
         return
-    taker = TAKERS.get(step)
+    taker = STEPS.taker(ctx)
     if taker is None:
         ctx.reply(ctx._("Please choose one of the buttons, or /cancel."))
         await ask(ctx, step)
@@ -88,25 +89,19 @@ async def claim_dialog(ctx: Context) -> None:
 
 
 async def ask(ctx: Context, step: str) -> None:
-    await ASKERS[step](ctx)
+    await STEPS.ask(ctx, step)
 
 
 async def goto(ctx: Context, step: str, **data) -> None:
-    await ctx.update_dialog(step, **data)
-    await ask(ctx, step)
+    await STEPS.goto(ctx, step, **data)
 
 
 def data(ctx: Context) -> dict:
-    assert ctx.dialog is not None
-    return ctx.dialog.data
+    return STEPS.data(ctx)
 
 
 async def in_step(ctx: Context, payload: dict) -> bool:
-    """A dialog button is valid only in the step that showed it; an old one does nothing and says so."""
-    if ctx.dialog is None or ctx.dialog.name != DIALOG or ctx.dialog.step != payload.get("step"):
-        ctx.reply(ctx._("This button belongs to an earlier question. Nothing was done."))
-        return False
-    return True
+    return await STEPS.in_step(ctx, payload)
 
 
 def rules(ctx: Context):
@@ -494,11 +489,15 @@ async def cancel_button(ctx: Context, payload: dict) -> None:
     ctx.reply(ctx._("Cancelled. Nothing was submitted."))
 
 
-TAKERS = {"from": take_from, "to": take_to, "place": take_claim_place, "date": take_date, "km": take_km,
-          "ticket": take_ticket, "purpose": take_purpose, "holder": take_holder, "iban": take_iban}
-ASKERS = {"from": ask_from, "to": ask_to, "place": ask_place, "date": ask_date, "transport": ask_transport,
-          "km": ask_km, "ticket": ask_ticket, "purpose": ask_purpose, "receipt": ask_receipt, "account": ask_account,
-          "holder": ask_holder, "iban": ask_iban, "save": ask_save, "confirm": ask_confirm}
+STEPS = Steps(
+    DIALOG,
+    askers={"from": ask_from, "to": ask_to, "place": ask_place, "date": ask_date, "transport": ask_transport,
+            "km": ask_km, "ticket": ask_ticket, "purpose": ask_purpose, "receipt": ask_receipt,
+            "account": ask_account, "holder": ask_holder, "iban": ask_iban, "save": ask_save, "confirm": ask_confirm},
+    takers={"from": take_from, "to": take_to, "place": take_claim_place, "date": take_date, "km": take_km,
+            "ticket": take_ticket, "purpose": take_purpose, "holder": take_holder, "iban": take_iban},
+)
+"""The claim dialog: a question per step, and for steps answered by typing, the function that reads it."""
 
 
 # --- the volunteer's claims ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from bot import roles
 from bot.core.context import Context
 from bot.core.features import Feature
 from bot.core.router import Router
+from bot.core.steps import Steps
 from bot.i18n import N_
 from bot.meetings import feed, ics, render, scope, service
 from bot.meetings.draft import OPTIONAL, Draft
@@ -27,6 +28,8 @@ from bot.timeutil import local, now
 ORDER = 45
 router = Router()
 DIALOG = "event_draft"
+STEPS = Steps(DIALOG)
+"""The draft's steps ask through `next_step`, which finds the first missing piece."""
 EDITABLE = ("title", "when", "place", "location", "topic", "organiser", "description")
 _INTENT = re.compile(
     r"^\s*(?:runde[rn]?\s+tisch|fachforum|fachtag|netzwerktreffen|vernetzungstreffen|arbeitskreis|stammtisch)\b",
@@ -70,7 +73,7 @@ async def area_names(ctx: Context) -> str:
 async def new_event(ctx: Context, args: str) -> None:
     if not await may_announce(ctx):
         return
-    await ctx.start_dialog(DIALOG, "title", {"draft": Draft().to_json()})
+    await STEPS.start(ctx, "title", {"draft": Draft().to_json()}, ask=False)
     if not args.strip():
         ctx.reply(ctx._(
             "What is the title of the event? You can also write everything in one message, e.g.:\n"
@@ -87,7 +90,7 @@ async def announcement_in_text(ctx: Context) -> bool:
         return False
     if not find_when(ctx.text, today()).found or not await ctx.has_role(roles.COORDINATOR, anywhere=True):
         return False
-    await ctx.start_dialog(DIALOG, "title", {"draft": Draft().to_json()})
+    await STEPS.start(ctx, "title", {"draft": Draft().to_json()}, ask=False)
     await take_whole_message(ctx, Draft(), ctx.text)
     return True
 
@@ -114,13 +117,13 @@ async def take_whole_message(ctx: Context, draft: Draft, text: str) -> None:
 
 
 async def save(ctx: Context, draft: Draft, step: str) -> None:
-    await ctx.update_dialog(step, draft=draft.to_json())
+    await STEPS.save(ctx, step, draft=draft.to_json())
 
 
 def current(ctx: Context) -> Draft | None:
-    if ctx.dialog is None or ctx.dialog.name != DIALOG:
+    if not STEPS.open(ctx):
         return None
-    return Draft.from_json(ctx.dialog.data.get("draft"))
+    return Draft.from_json(STEPS.data(ctx).get("draft"))
 
 
 async def next_step(ctx: Context, draft: Draft) -> None:
@@ -211,8 +214,8 @@ async def set_place(ctx: Context, draft: Draft, place) -> bool:
 async def draft_dialog(ctx: Context) -> None:
     _ = ctx._
     draft = current(ctx)
-    assert draft is not None and ctx.dialog is not None
-    step, text = ctx.dialog.step, ctx.text.strip()
+    assert draft is not None
+    step, text = STEPS.step(ctx), ctx.text.strip()
     if not text:
         ctx.reply(_("Please write it as text, or /cancel."))
         return
@@ -333,7 +336,7 @@ async def edit_field(ctx: Context, payload: dict) -> None:
 
 @router.button("event_discard")
 async def discard(ctx: Context, payload: dict) -> None:
-    if ctx.dialog is not None and ctx.dialog.name == DIALOG:
+    if STEPS.open(ctx):
         await ctx.end_dialog()
     ctx.reply(ctx._("Discarded. Nothing was sent."), edit=True)
 
@@ -482,7 +485,7 @@ async def change(ctx: Context, payload: dict) -> None:
         await ctx.app.point_to_private(ctx)
         return
     draft = Draft.from_event(event)
-    await ctx.start_dialog(DIALOG, "preview", {"draft": draft.to_json()})
+    await STEPS.start(ctx, "preview", {"draft": draft.to_json()}, ask=False)
     await show_preview(ctx, draft)
 
 

@@ -7,12 +7,14 @@ import re
 from bot import directory, roles
 from bot.core.context import Context
 from bot.core.router import Router
+from bot.core.steps import Steps
 from bot.i18n import N_
 from bot.storage.models_directory import DirectoryEntry
 from bot.timeutil import local, now
 
 ORDER = 25
 router = Router()
+ENTRY = Steps("entry")
 
 PHONE = re.compile(r"^[0-9 +/()\-]{5,40}$")
 EMAIL = re.compile(r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[^@\s<>(),;:\".]{2,}$")
@@ -117,7 +119,7 @@ async def edit_field(ctx: Context, payload: dict) -> None:
     field = payload.get("field")
     if field not in FIELDS or not await may_edit(ctx, entry):
         return
-    await ctx.start_dialog("entry", "edit", {"id": entry.id, "field": field})
+    await ENTRY.start(ctx, "edit", {"id": entry.id, "field": field}, ask=False)
     ctx.reply(ctx._("Please send the new {field} (or \"-\" to leave it empty).", field=ctx._(FIELDS[field][0])))
 
 
@@ -125,7 +127,7 @@ async def edit_field(ctx: Context, payload: dict) -> None:
 async def new_entry(ctx: Context, payload: dict) -> None:
     if not await ctx.require(roles.COORDINATOR, anywhere=True):
         return
-    await ctx.start_dialog("entry", "place", {})
+    await ENTRY.start(ctx, "place", {}, ask=False)
     ctx.reply(ctx._("For which place is the entry? Write the Gemeinde or the Kreis you coordinate."))
 
 
@@ -143,7 +145,7 @@ def check_value(ctx: Context, field: str, value: str) -> str | None:
     return None
 
 
-@router.dialog("entry")
+@router.dialog(ENTRY.name)
 async def entry_dialog(ctx: Context) -> None:
     _ = ctx._
     state = ctx.dialog
@@ -176,7 +178,7 @@ async def entry_dialog(ctx: Context) -> None:
             ctx.reply(_("You are not registered as coordinator for {place}. Please name a place in your area.",
                         place=place.label))
             return
-        await ctx.update_dialog("role", place=place.id)
+        await ENTRY.save(ctx, "role", place=place.id)
         ctx.reply(_("Your role or title (e.g. \"Koordinierungsstelle Flüchtlingshilfe\")?"))
         return
     if state.step in NEW_STEPS[1:]:
@@ -189,7 +191,7 @@ async def entry_dialog(ctx: Context) -> None:
         data = {field: value}
         if position + 1 < len(NEW_STEPS):
             nxt = NEW_STEPS[position + 1]
-            await ctx.update_dialog(nxt, **data)
+            await ENTRY.save(ctx, nxt, **data)
             ctx.reply(_("Your {field}? (\"-\" to leave it empty)", field=_(FIELDS[nxt][0])))
             return
         values = {**state.data, **data}
