@@ -22,7 +22,7 @@ from bot.meetings.draft import OPTIONAL, Draft
 from bot.meetings.parse import clean_location, parse_announcement
 from bot.meetings.when import WeekdayConflict, find_when
 from bot.messages import OutgoingFile
-from bot.storage.models_meetings import Event
+from bot.storage.models_meetings import Meeting
 from bot.timeutil import local, now
 
 ORDER = 45
@@ -281,7 +281,7 @@ async def gone(ctx: Context) -> None:
 async def show_preview(ctx: Context, draft: Draft) -> None:
     _ = ctx._
     values = draft.fields()
-    preview = Event(title=values.title, starts_at=values.starts_at, ends_at=values.ends_at, place_id=values.place_id,
+    preview = Meeting(title=values.title, starts_at=values.starts_at, ends_at=values.ends_at, place_id=values.place_id,
                     location=values.location, topic=values.topic, organiser=values.organiser,
                     description=values.description, status="announced")
     audience = await scope.subscriber_count(ctx.session, values.place_id)
@@ -355,7 +355,7 @@ async def confirm(ctx: Context, payload: dict) -> None:
         await next_step(ctx, draft)
         return
     if draft.event_id:
-        event = await ctx.session.get(Event, draft.event_id)
+        event = await ctx.session.get(Meeting, draft.event_id)
         if event is None or service.is_cancelled(event):
             await ctx.end_dialog()
             ctx.reply(_("This event was cancelled in the meantime; nothing was changed."))
@@ -384,8 +384,8 @@ def sent_summary(ctx: Context, fan: service.Fanout) -> str:
 
 # --- one event --------------------------------------------------------------------------------------------------
 
-async def load(ctx: Context, payload: dict) -> Event | None:
-    event = await ctx.session.get(Event, event_id(payload))
+async def load(ctx: Context, payload: dict) -> Meeting | None:
+    event = await ctx.session.get(Meeting, event_id(payload))
     if event is None:
         ctx.reply(ctx._("I cannot find this event any more."))
     return event
@@ -397,7 +397,7 @@ def event_id(payload: dict) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else 0
 
 
-async def show_event(ctx: Context, event: Event) -> None:
+async def show_event(ctx: Context, event: Meeting) -> None:
     """The event with answer and calendar buttons, and for its coordinators change/cancel/answers."""
     _ = ctx._
     name = ctx.services.places.name(event.place_id)
@@ -430,7 +430,7 @@ async def show(ctx: Context, payload: dict) -> None:
 async def rsvp(ctx: Context, payload: dict) -> None:
     _ = ctx._
     value = payload.get("a")
-    event = await ctx.session.get(Event, event_id(payload))
+    event = await ctx.session.get(Meeting, event_id(payload))
     if event is None or value not in service.ANSWERS:
         ctx.reply(_("I cannot find this event any more."))
         return
@@ -466,7 +466,7 @@ async def calendar_file(ctx: Context, payload: dict) -> None:
 
 # --- managing ---------------------------------------------------------------------------------------------------
 
-async def managed(ctx: Context, payload: dict) -> Event | None:
+async def managed(ctx: Context, payload: dict) -> Meeting | None:
     event = await load(ctx, payload)
     if event is None or not await ctx.require(roles.COORDINATOR, event.place_id):
         return None

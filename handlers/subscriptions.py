@@ -13,7 +13,7 @@ from bot.meetings import feed, scope, service
 from bot.meetings.quiet import window_of
 from bot.meetings.settings import parse_window
 from bot.messages import Button
-from bot.storage.models_meetings import EventUserSettings
+from bot.storage.models_meetings import MeetingUserSettings
 from bot.timeutil import now
 
 ORDER = 46
@@ -145,10 +145,10 @@ def clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-async def my_settings(ctx: Context) -> EventUserSettings:
-    row = await ctx.session.get(EventUserSettings, ctx.user.id)
+async def my_settings(ctx: Context) -> MeetingUserSettings:
+    row = await ctx.session.get(MeetingUserSettings, ctx.user.id)
     if row is None:
-        row = EventUserSettings(user_id=ctx.user.id, quiet_enabled=True, updated_at=now())
+        row = MeetingUserSettings(user_id=ctx.user.id, quiet_enabled=True, updated_at=now())
         ctx.session.add(row)
     return row
 
@@ -159,7 +159,7 @@ async def quiet_hours(ctx: Context, args: str) -> None:
     settings = ctx.services.meetings.settings
     word = args.strip().lower()
     if not word:
-        window = window_of(await ctx.session.get(EventUserSettings, ctx.user.id), settings)
+        window = window_of(await ctx.session.get(MeetingUserSettings, ctx.user.id), settings)
         if window is None:
             state = _("Your quiet hours are off: messages come at any time.")
         else:

@@ -448,14 +448,14 @@ async def test_the_purpose_can_be_a_round_table_the_volunteer_said_they_would_at
     from datetime import datetime, time
 
     from bot import users
-    from bot.storage.models_meetings import Event, Rsvp
+    from bot.storage.models_meetings import Meeting, Rsvp
     from bot.timeutil import BERLIN
 
     yesterday = workflow.today() - timedelta(days=1)
     async with app.db.session() as session:
         anna = await users.get_or_create(session, "test", "anna", language="de", default_language="de",
                                          dm_chat_id=chat.chat_id)
-        event = Event(uid="rt-1@test", place_id=NUERTINGEN, title="Runder Tisch Asyl",
+        event = Meeting(uid="rt-1@test", place_id=NUERTINGEN, title="Runder Tisch Asyl",
                       starts_at=datetime.combine(yesterday, time(14), tzinfo=BERLIN))
         session.add(event)
         await session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from bot.core import outbox
 from bot.meetings import service
 from bot.storage.models import Delivery
-from bot.storage.models_meetings import Event
+from bot.storage.models_meetings import Meeting
 from bot.timeutil import local, now
 from bot.wiring import build_app
 from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
@@ -47,9 +47,9 @@ async def announce(coordinator: Chat, text: str) -> None:
     assert "Announced" in coordinator.text, coordinator.text
 
 
-async def only_event(app) -> Event:
+async def only_event(app) -> Meeting:
     async with app.db.session() as session:
-        return (await session.scalars(select(Event))).one()
+        return (await session.scalars(select(Meeting))).one()
 
 
 async def make_due(app, kind: str | None = None) -> None:
@@ -123,7 +123,7 @@ async def test_a_coordinator_who_lost_the_role_cannot_confirm_an_open_preview(ap
     await coordinator.press("Announce")
     assert "not allowed" in coordinator.text
     async with app.db.session() as session:
-        assert (await session.scalars(select(Event))).all() == []
+        assert (await session.scalars(select(Meeting))).all() == []
 
 
 async def test_guided_dialog_asks_for_what_is_missing_and_fields_can_be_edited(app, adapter, coordinator, new_chat):
@@ -303,13 +303,13 @@ async def test_messages_not_sent_yet_are_replaced_instead_of_followed_up(app, ad
 
     second = await subscribed(new_chat, "otto", "Taunusstein")
     async with app.db.session() as session:
-        event = await session.get(Event, event.id)
+        event = await session.get(Meeting, event.id)
         await service.change(app, session, event, service.Fields(
             title="Runder Tisch Asyl", starts_at=event.starts_at, ends_at=None, place_id=TAUNUSSTEIN,
             location="Rathaus"))
         await session.commit()
     async with app.db.session() as session:
-        event = await session.get(Event, event.id)
+        event = await session.get(Meeting, event.id)
         await service.cancel(app, session, event)
         await session.commit()
     await make_due(app)
@@ -334,7 +334,7 @@ async def test_calendar_file_keeps_its_uid_and_counts_changes(app, adapter, coor
     assert vevent.decoded("DTSTART") == event.starts_at and vevent.decoded("DTEND") == event.ends_at
 
     async with app.db.session() as session:
-        event = await session.get(Event, event.id)
+        event = await session.get(Meeting, event.id)
         await service.cancel(app, session, event)
         await session.commit()
     await person.press("calendar", adapter.to(person.chat_id))
@@ -370,7 +370,7 @@ async def test_announcement_rooms_get_posts_and_answers_there_stay_private(tmp_p
         await member.press("Ja, ich komme", [post])
         assert member.replies == []  # nothing about Mo's answer in front of the group
         async with app.db.session() as session:
-            counts, _told = await service.counts(session, (await session.scalars(select(Event))).one())
+            counts, _told = await service.counts(session, (await session.scalars(select(Meeting))).one())
         assert counts["yes"] == 1
     finally:
         await db.dispose()
@@ -492,7 +492,7 @@ async def test_subscribers_on_a_platform_without_buttons_answer_by_number(app, c
     await person.say("1")  # the first button: yes
     assert "You said you will come" in person.text
     async with app.db.session() as session:
-        counts, told = await service.counts(session, await session.get(Event, (await only_event(app)).id))
+        counts, told = await service.counts(session, await session.get(Meeting, (await only_event(app)).id))
     assert counts["yes"] == 1 and told == 2
     # The answer offers the calendar again, as choice 1 where choices are numbered.
     assert [b.label for row in person.replies[-1].buttons for b in row] == ["Add to calendar (.ics)"]

@@ -15,7 +15,7 @@ from bot.meetings import quiet, service
 from bot.meetings.settings import EventsSettings
 from bot.storage.db import Database
 from bot.storage.models import Delivery, User
-from bot.storage.models_meetings import Event, EventUserSettings, Subscription
+from bot.storage.models_meetings import Meeting, MeetingUserSettings, Subscription
 from bot.timeutil import BERLIN, local, now
 from bot.wiring import build_app
 from tests.support.backend import RecordingAdapter, deliver_due, grant_role
@@ -67,7 +67,7 @@ def test_quiet_until_the_end_of_the_window(at, window, until):
 async def set_quiet(app, user_id: str, window: tuple[int, int] | None) -> None:
     async with app.db.session() as session:
         user = await users.find(session, "test", user_id)
-        session.add(EventUserSettings(user_id=user.id, quiet_enabled=window is not None,
+        session.add(MeetingUserSettings(user_id=user.id, quiet_enabled=window is not None,
                                       quiet_from=window[0] if window else None, quiet_to=window[1] if window else None))
         await session.commit()
 
@@ -127,12 +127,12 @@ async def test_an_hour_before_reminder_that_would_come_after_the_start_is_left_o
     # Quiet hours changed after the reminders were queued are honoured by the worker as well.
     async with app.db.session() as session:
         user = await users.find(session, "test", "sub1")
-        settings = await session.get(EventUserSettings, user.id)
+        settings = await session.get(MeetingUserSettings, user.id)
         settings.quiet_to = minutes(starts + timedelta(hours=1))
         await session.commit()
     policy = quiet.QuietHoursPolicy(EventsSettings())
     async with app.db.session() as session:
-        event = await session.get(Event, event_id)
+        event = await session.get(Meeting, event_id)
         reminders = list(await session.scalars(select(Delivery).where(
             Delivery.kind == service.REMINDER, Delivery.user_id == user.id).order_by(Delivery.not_before)))
         held = await policy.hold(session, reminders, event.starts_at - timedelta(hours=1))

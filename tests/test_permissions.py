@@ -21,7 +21,7 @@ from bot.core import buttons
 from bot.storage.models import Invite, RoleGrant, User
 from bot.storage.models_claims import Claim, PayoutBatch
 from bot.storage.models_directory import DirectoryEntry
-from bot.storage.models_meetings import Event
+from bot.storage.models_meetings import Meeting
 from bot.timeutil import now
 from bot.wiring import build_app
 from tests.support.backend import Chat, RecordingAdapter, grant_role
@@ -56,7 +56,7 @@ async def others_make_things(app) -> dict:
         session.add(batch)
         await session.flush()
         third.status, third.batch_id = "exported", batch.id
-        event = Event(uid="perm@helferbot", place_id=NUERTINGEN, title="Runder Tisch", created_by=admin.id,
+        event = Meeting(uid="perm@helferbot", place_id=NUERTINGEN, title="Runder Tisch", created_by=admin.id,
                       starts_at=now() + timedelta(days=5))
         entry = DirectoryEntry(place_id=NUERTINGEN, role="Koordination", name="Ada", owner_user_id=admin.id,
                                origin="chat")
@@ -77,7 +77,7 @@ async def snapshot(app, volunteer: str) -> dict:
                        Claim.amount_cents, Claim.iban_encrypted).where(Claim.user_id != vid))),
             "batches": sorted(await session.execute(select(PayoutBatch.id, PayoutBatch.status))),
             "events": sorted(await session.execute(
-                select(Event.id, Event.status, Event.sequence, Event.title, Event.starts_at))),
+                select(Meeting.id, Meeting.status, Meeting.sequence, Meeting.title, Meeting.starts_at))),
             "invites": sorted(await session.execute(select(Invite.id, Invite.role, Invite.scope,
                                                            Invite.redeemed_by))),
             "directory": sorted(await session.execute(

@@ -20,7 +20,7 @@ from bot.config import ConfigError
 from bot.messages import Reply
 from bot.storage.models import ButtonToken, Delivery, DialogState, RoleGrant, SeenEvent, User
 from bot.storage.models_claims import AuditEntry, Claim, PayoutAccount, Receipt
-from bot.storage.models_meetings import Event, Rsvp, Subscription
+from bot.storage.models_meetings import Meeting, Rsvp, Subscription
 from bot.timeutil import now
 from bot.wiring import build_app
 from tests.support.backend import Chat, RecordingAdapter, grant_role, user_id
@@ -49,7 +49,7 @@ async def give_anna_a_life(app, anna: Chat) -> tuple[int, int]:
     await grant_role(app, anna, "coordinator", "08116049")
     uid = await user_id(app, anna)
     async with app.db.session() as session:
-        event = Event(uid="e1@helferbot", place_id="08116049", title="Runder Tisch Asyl",
+        event = Meeting(uid="e1@helferbot", place_id="08116049", title="Runder Tisch Asyl",
                       starts_at=now() + timedelta(days=3))
         session.add(event)
         await session.flush()

@@ -20,7 +20,7 @@ from bot.messages import OutgoingFile, Reply
 from bot.storage.models import Delivery, Invite, RoleGrant
 from bot.storage.models_claims import Claim
 from bot.storage.models_directory import DirectoryEntry
-from bot.storage.models_meetings import Event
+from bot.storage.models_meetings import Meeting
 from bot.wiring import build_app
 from tests.support.backend import Chat, RecordingAdapter, deliver_due
 from tests.support.config import make_config
@@ -43,7 +43,7 @@ async def stray_rows(app) -> dict:
             return await session.scalar(select(func.count()).select_from(model).where(*where))
 
         return {
-            "roles": await n(RoleGrant), "claims": await n(Claim), "events": await n(Event),
+            "roles": await n(RoleGrant), "claims": await n(Claim), "events": await n(Meeting),
             "invites": await n(Invite), "directory": await n(DirectoryEntry),
             "deliveries to others": await n(Delivery, Delivery.user_id != vid),
         }

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from bot.meetings.parse import Parsed
 from bot.meetings.service import Fields
 from bot.meetings.when import When
-from bot.storage.models_meetings import Event
+from bot.storage.models_meetings import Meeting
 from bot.timeutil import BERLIN, local
 
 TEXT_FIELDS = ("title", "location", "topic", "organiser", "description")
@@ -47,7 +47,7 @@ class Draft:
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
     @classmethod
-    def from_event(cls, event: Event) -> Draft:
+    def from_event(cls, event: Meeting) -> Draft:
         return cls(
             title=event.title, start=local(event.starts_at).isoformat(), day=local(event.starts_at).date().isoformat(),
             end=local(event.ends_at).isoformat() if event.ends_at else None, place_id=event.place_id,

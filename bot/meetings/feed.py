@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.meetings import ics, scope, service
 from bot.storage.models import User
-from bot.storage.models_meetings import Event, EventUserSettings, Rsvp
+from bot.storage.models_meetings import Meeting, MeetingUserSettings, Rsvp
 from bot.timeutil import now
 
 if TYPE_CHECKING:
@@ -31,9 +31,9 @@ PAST = timedelta(days=30)
 
 
 async def token_for(session: AsyncSession, user: User, *, renew: bool = False) -> str:
-    row = await session.get(EventUserSettings, user.id)
+    row = await session.get(MeetingUserSettings, user.id)
     if row is None:
-        row = EventUserSettings(user_id=user.id, quiet_enabled=True, updated_at=now())
+        row = MeetingUserSettings(user_id=user.id, quiet_enabled=True, updated_at=now())
         session.add(row)
     if row.feed_token is None or renew:
         row.feed_token = secrets.token_urlsafe(24)
@@ -51,14 +51,14 @@ def url_for(app: App, token: str) -> str | None:
     return base + ROUTE.replace("{token}", token)
 
 
-async def events_for(session: AsyncSession, user: User) -> list[Event]:
+async def events_for(session: AsyncSession, user: User) -> list[Meeting]:
     places = [s.place_id for s in await scope.subscriptions_of(session, user)]
     answers = dict((await session.execute(select(Rsvp.event_id, Rsvp.answer).where(Rsvp.user_id == user.id))).all())
     found = {e.id: e for e in await service.upcoming(session, places, limit=500, since=PAST, finished=True)}
     wanted = [i for i, a in answers.items() if a in ("yes", "maybe") and i not in found]
     if wanted:
-        for event in await session.scalars(select(Event).where(Event.id.in_(wanted),
-                                                               Event.starts_at >= now() - PAST)):
+        for event in await session.scalars(select(Meeting).where(Meeting.id.in_(wanted),
+                                                               Meeting.starts_at >= now() - PAST)):
             found[event.id] = event
     return sorted((e for e in found.values() if answers.get(e.id) != "no"), key=lambda e: e.starts_at)
 
@@ -68,7 +68,7 @@ async def handle(app: App, request: web.Request) -> web.Response:
     if not _TOKEN.fullmatch(token):
         raise web.HTTPNotFound()
     async with app.db.session() as session:
-        row = await session.scalar(select(EventUserSettings).where(EventUserSettings.feed_token == token))
+        row = await session.scalar(select(MeetingUserSettings).where(MeetingUserSettings.feed_token == token))
         user = await session.get(User, row.user_id) if row is not None else None
         if user is None:
             raise web.HTTPNotFound()

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from icalendar import Event as VEvent
 
 from bot.meetings.render import where_text
-from bot.storage.models_meetings import CANCELLED, Event
+from bot.storage.models_meetings import CANCELLED, Meeting
 from bot.timeutil import now
 
 PRODID = "-//helferbot//Runde Tische//DE"
@@ -32,7 +32,7 @@ def _calendar(method: str | None, name: str | None = None) -> Calendar:
     return cal
 
 
-def vevent(event: Event, place_name: str) -> VEvent:
+def vevent(event: Meeting, place_name: str) -> VEvent:
     item = VEvent()
     item.add("uid", event.uid)
     item.add("sequence", event.sequence)
@@ -49,14 +49,14 @@ def vevent(event: Event, place_name: str) -> VEvent:
     return item
 
 
-def event_file(event: Event, place_name: str) -> bytes:
+def event_file(event: Meeting, place_name: str) -> bytes:
     """One event, to import or to update/remove a copy imported earlier."""
     cal = _calendar("CANCEL" if event.status == CANCELLED else "PUBLISH")
     cal.add_component(vevent(event, place_name))
     return cal.to_ical()
 
 
-def feed(events: Iterable[tuple[Event, str]], name: str) -> bytes:
+def feed(events: Iterable[tuple[Meeting, str]], name: str) -> bytes:
     """A subscribed calendar: every event with its place name; cancelled ones stay listed as cancelled."""
     cal = _calendar(None, name)
     for event, place_name in events:
@@ -64,7 +64,7 @@ def feed(events: Iterable[tuple[Event, str]], name: str) -> bytes:
     return cal.to_ical()
 
 
-def filename(event: Event) -> str:
+def filename(event: Meeting) -> str:
     safe = "".join(c if c.isalnum() else "-" for c in event.title.lower()).strip("-")
     while "--" in safe:
         safe = safe.replace("--", "-")

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.meetings.settings import EventsSettings
 from bot.storage.models import Delivery
-from bot.storage.models_meetings import Event, EventReminder, EventUserSettings
+from bot.storage.models_meetings import Meeting, MeetingReminder, MeetingUserSettings
 from bot.timeutil import BERLIN
 
 Window = tuple[int, int]
@@ -46,7 +46,7 @@ def quiet_until(at: datetime, window: Window | None) -> datetime | None:
     return datetime.combine(day, end, tzinfo=BERLIN)
 
 
-def window_of(row: EventUserSettings | None, settings: EventsSettings) -> Window | None:
+def window_of(row: MeetingUserSettings | None, settings: EventsSettings) -> Window | None:
     if row is not None and not row.quiet_enabled:
         return None
     if row is not None and row.quiet_from is not None and row.quiet_to is not None:
@@ -58,11 +58,11 @@ def window_of(row: EventUserSettings | None, settings: EventsSettings) -> Window
 
 async def windows(session: AsyncSession, user_ids: Iterable[int], settings: EventsSettings) -> dict[int, Window | None]:
     ids = sorted(set(user_ids))
-    rows: dict[int, EventUserSettings] = {}
+    rows: dict[int, MeetingUserSettings] = {}
     for start in range(0, len(ids), 5000):
         chunk = ids[start:start + 5000]
         rows.update({r.user_id: r for r in await session.scalars(
-            select(EventUserSettings).where(EventUserSettings.user_id.in_(chunk)))})
+            select(MeetingUserSettings).where(MeetingUserSettings.user_id.in_(chunk)))})
     return {uid: window_of(rows.get(uid), settings) for uid in ids}
 
 
@@ -85,9 +85,9 @@ class QuietHoursPolicy:
         reminders = [r.id for r in people if r.id in held and r.kind == REMINDER]
         if reminders:
             starts = dict((await session.execute(
-                select(EventReminder.delivery_id, Event.starts_at)
-                .join(Event, Event.id == EventReminder.event_id)
-                .where(EventReminder.delivery_id.in_(reminders))
+                select(MeetingReminder.delivery_id, Meeting.starts_at)
+                .join(Meeting, Meeting.id == MeetingReminder.event_id)
+                .where(MeetingReminder.delivery_id.in_(reminders))
             )).all())
             for delivery_id, starts_at in starts.items():
                 until = held[delivery_id]

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from babel.dates import format_date
 
 from bot.i18n import Translator
-from bot.storage.models_meetings import CANCELLED, Event
+from bot.storage.models_meetings import CANCELLED, Meeting
 from bot.timeutil import local
 
 BABEL_LOCALE = {"de": "de_DE", "en": "en_GB"}
@@ -58,7 +58,7 @@ def where_text(location: str, place_name: str) -> str:
     return location
 
 
-def details(t: Translator, event: Event, place_name: str) -> str:
+def details(t: Translator, event: Meeting, place_name: str) -> str:
     """The event as HTML lines: title, when, where, topic, organiser, description."""
     _ = t.gettext
     e = html.escape
@@ -77,7 +77,7 @@ def details(t: Translator, event: Event, place_name: str) -> str:
     return "\n".join(lines)
 
 
-def announcement(t: Translator, event: Event, place_name: str) -> str:
+def announcement(t: Translator, event: Meeting, place_name: str) -> str:
     _ = t.gettext
     return "\n".join([
         html.escape(_("New event in {place}:", place=place_name)),
@@ -87,7 +87,7 @@ def announcement(t: Translator, event: Event, place_name: str) -> str:
     ])
 
 
-def change_notice(t: Translator, event: Event, place_name: str, changed: list[str]) -> str:
+def change_notice(t: Translator, event: Meeting, place_name: str, changed: list[str]) -> str:
     _ = t.gettext
     names = {
         "title": _("title"), "when": _("date and time"), "place": _("place"), "location": _("address or room"),
@@ -100,14 +100,14 @@ def change_notice(t: Translator, event: Event, place_name: str, changed: list[st
     ])
 
 
-def cancel_notice(t: Translator, event: Event, place_name: str) -> str:
+def cancel_notice(t: Translator, event: Meeting, place_name: str) -> str:
     _ = t.gettext
     headline = _("Cancelled: {title} on {date} does not take place.", title=event.title,
                  date=day_text(t, event.starts_at))
     return "\n".join(["<b>" + html.escape(headline) + "</b>", details(t, event, place_name)])
 
 
-def reminder(t: Translator, event: Event, place_name: str) -> str:
+def reminder(t: Translator, event: Meeting, place_name: str) -> str:
     _ = t.gettext
     return "\n".join([
         html.escape(_("Reminder:")),

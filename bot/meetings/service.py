@@ -29,9 +29,9 @@ from bot.storage.models import User
 from bot.storage.models_meetings import (
     ANNOUNCED,
     CANCELLED,
-    Event,
-    EventRecipient,
-    EventReminder,
+    Meeting,
+    MeetingRecipient,
+    MeetingReminder,
     Rsvp,
 )
 from bot.timeutil import BERLIN, now
@@ -61,7 +61,7 @@ class Fields:
     organiser: str = ""
     description: str = ""
 
-    def changes(self, event: Event) -> list[str]:
+    def changes(self, event: Meeting) -> list[str]:
         """Names of what differs from `event`, as the change notice lists them ("when" for both times)."""
         changed = []
         for f in fields(self):
@@ -71,7 +71,7 @@ class Fields:
                     changed.append(name)
         return changed
 
-    def apply(self, event: Event) -> None:
+    def apply(self, event: Meeting) -> None:
         for f in fields(self):
             setattr(event, f.name, getattr(self, f.name))
 
@@ -113,8 +113,8 @@ def place_name(app: App, place_id: str) -> str:
 
 # --- creating, changing, cancelling -----------------------------------------------------------------------------
 
-async def create(app: App, session: AsyncSession, values: Fields, author: User | None) -> tuple[Event, Fanout]:
-    event = Event(uid=f"{new_token(16)}@helferbot", sequence=0, status=ANNOUNCED,
+async def create(app: App, session: AsyncSession, values: Fields, author: User | None) -> tuple[Meeting, Fanout]:
+    event = Meeting(uid=f"{new_token(16)}@helferbot", sequence=0, status=ANNOUNCED,
                   created_by=author.id if author else None, created_at=now(), updated_at=now())
     values.apply(event)
     session.add(event)
@@ -124,7 +124,7 @@ async def create(app: App, session: AsyncSession, values: Fields, author: User |
     return event, fan
 
 
-async def change(app: App, session: AsyncSession, event: Event, values: Fields) -> tuple[list[str], Fanout]:
+async def change(app: App, session: AsyncSession, event: Meeting, values: Fields) -> tuple[list[str], Fanout]:
     """Apply changes and tell everyone who was told; new subscribers of a new place get the announcement."""
     changed = values.changes(event)
     if not changed or event.status == CANCELLED:
@@ -140,7 +140,7 @@ async def change(app: App, session: AsyncSession, event: Event, values: Fields) 
     return changed, fan
 
 
-async def cancel(app: App, session: AsyncSession, event: Event) -> Fanout:
+async def cancel(app: App, session: AsyncSession, event: Meeting) -> Fanout:
     if event.status == CANCELLED:
         return Fanout()
     event.status = CANCELLED
@@ -156,7 +156,7 @@ async def cancel(app: App, session: AsyncSession, event: Event) -> Fanout:
 CLOSED_CANCELLED, CLOSED_OVER = "cancelled", "over"
 
 
-def closed(event: Event) -> str | None:
+def closed(event: Meeting) -> str | None:
     """Why an event takes no more answers ("cancelled" or "over"), or None while it does."""
     if event.status == CANCELLED:
         return CLOSED_CANCELLED
@@ -165,11 +165,11 @@ def closed(event: Event) -> str | None:
     return None
 
 
-def is_cancelled(event: Event) -> bool:
+def is_cancelled(event: Meeting) -> bool:
     return event.status == CANCELLED
 
 
-async def answer(app: App, session: AsyncSession, event: Event, user: User, value: str) -> str | None:
+async def answer(app: App, session: AsyncSession, event: Meeting, user: User, value: str) -> str | None:
     """Record yes/maybe/no; "no" drops the person's reminders, yes/maybe (re)schedules them. Returns the old one."""
     if value not in ANSWERS:
         raise ValueError(value)
@@ -181,11 +181,11 @@ async def answer(app: App, session: AsyncSession, event: Event, user: User, valu
         row.answer, row.updated_at = value, now()
     # Whoever answers hears about changes and gets reminders, also if they found the event with /termine.
     if user.dm_chat_id:
-        known = await session.scalar(select(EventRecipient.id).where(
-            EventRecipient.event_id == event.id, EventRecipient.platform == user.platform,
-            EventRecipient.chat_id == user.dm_chat_id))
+        known = await session.scalar(select(MeetingRecipient.id).where(
+            MeetingRecipient.event_id == event.id, MeetingRecipient.platform == user.platform,
+            MeetingRecipient.chat_id == user.dm_chat_id))
         if known is None:
-            session.add(EventRecipient(event_id=event.id, platform=user.platform, chat_id=user.dm_chat_id,
+            session.add(MeetingRecipient(event_id=event.id, platform=user.platform, chat_id=user.dm_chat_id,
                                        user_id=user.id, created_at=now()))
     await session.flush()
     await _drop_reminders(session, event.id, user.id)
@@ -194,17 +194,17 @@ async def answer(app: App, session: AsyncSession, event: Event, user: User, valu
     return previous
 
 
-async def answer_of(session: AsyncSession, event: Event, user: User) -> str | None:
+async def answer_of(session: AsyncSession, event: Meeting, user: User) -> str | None:
     return await session.scalar(select(Rsvp.answer).where(Rsvp.event_id == event.id, Rsvp.user_id == user.id))
 
 
-async def counts(session: AsyncSession, event: Event) -> tuple[dict[str, int], int]:
+async def counts(session: AsyncSession, event: Meeting) -> tuple[dict[str, int], int]:
     """Answers per kind, and how many people were told about the event."""
     rows = await session.execute(
         select(Rsvp.answer, func.count()).where(Rsvp.event_id == event.id).group_by(Rsvp.answer))
     found = {a: 0 for a in ANSWERS} | {a: n for a, n in rows}
-    told = await session.scalar(select(func.count()).select_from(EventRecipient).where(
-        EventRecipient.event_id == event.id, EventRecipient.user_id.is_not(None)))
+    told = await session.scalar(select(func.count()).select_from(MeetingRecipient).where(
+        MeetingRecipient.event_id == event.id, MeetingRecipient.user_id.is_not(None)))
     return found, told or 0
 
 
@@ -213,15 +213,15 @@ async def counts(session: AsyncSession, event: Event) -> tuple[dict[str, int], i
 async def upcoming(
     session: AsyncSession, places: Sequence[str], *, everywhere: bool = False, limit: int = 10,
     since: timedelta = timedelta(hours=12), finished: bool = False,
-) -> list[Event]:
+) -> list[Meeting]:
     """Events not over yet (or, with `finished`, started after now - `since`) that reach any of `places` (or all
     with `everywhere`), soonest first."""
     if not places and not everywhere:
         return []
     t = now()
-    query = select(Event).where(Event.starts_at >= t - since).order_by(Event.starts_at, Event.id)
+    query = select(Meeting).where(Meeting.starts_at >= t - since).order_by(Meeting.starts_at, Meeting.id)
     if not everywhere:
-        query = query.where(or_(*[scope.covering(Event.place_id, p) for p in places]))
+        query = query.where(or_(*[scope.covering(Meeting.place_id, p) for p in places]))
     found = []
     for event in await session.scalars(query):
         if not finished and (event.ends_at or event.starts_at + timedelta(hours=2)) < t:
@@ -236,18 +236,18 @@ async def attended_on(places: Places, session: AsyncSession, user: User, day: da
     """Events on `day` (Berlin) the person said yes or maybe to, as (event id, label) for a travel-cost claim."""
     begin = datetime.combine(day, time(0), tzinfo=BERLIN)
     rows = await session.scalars(
-        select(Event)
-        .join(Rsvp, Rsvp.event_id == Event.id)
-        .where(Rsvp.user_id == user.id, Rsvp.answer.in_(("yes", "maybe")), Event.status != CANCELLED)
-        .where(Event.starts_at >= begin, Event.starts_at < begin + timedelta(days=1))
-        .order_by(Event.starts_at)
+        select(Meeting)
+        .join(Rsvp, Rsvp.event_id == Meeting.id)
+        .where(Rsvp.user_id == user.id, Rsvp.answer.in_(("yes", "maybe")), Meeting.status != CANCELLED)
+        .where(Meeting.starts_at >= begin, Meeting.starts_at < begin + timedelta(days=1))
+        .order_by(Meeting.starts_at)
     )
     return [(e.id, f"{e.title} ({places.name(e.place_id)}, {render.clock(e.starts_at)})") for e in rows]
 
 
 # --- messages ---------------------------------------------------------------------------------------------------
 
-async def _event_tokens(session: AsyncSession, event: Event) -> dict[str, str]:
+async def _event_tokens(session: AsyncSession, event: Meeting) -> dict[str, str]:
     """One set of answer buttons per message batch, not bound to a person: whoever presses answers for
     themselves (also in an announcement room), and thousands of recipients do not need thousands of tokens."""
     ttl = (event.ends_at or event.starts_at) + BUTTON_GRACE - now()
@@ -291,11 +291,11 @@ async def _queue(
     ])
 
 
-async def _announce_to_new(app: App, session: AsyncSession, event: Event) -> Fanout:
+async def _announce_to_new(app: App, session: AsyncSession, event: Meeting) -> Fanout:
     """Announce to subscribers and rooms the event reaches that were not told yet, and record them."""
     settings = settings_of(app)
-    known = set((await session.execute(select(EventRecipient.platform, EventRecipient.chat_id).where(
-        EventRecipient.event_id == event.id))).all())
+    known = set((await session.execute(select(MeetingRecipient.platform, MeetingRecipient.chat_id).where(
+        MeetingRecipient.event_id == event.id))).all())
     targets: list[_Target] = []
     for user in await scope.subscribers(session, event.place_id):
         key = (user.platform, user.dm_chat_id)
@@ -318,19 +318,19 @@ async def _announce_to_new(app: App, session: AsyncSession, event: Event) -> Fan
     t = now()
     rows = [{"event_id": event.id, "platform": g.platform, "chat_id": g.chat_id, "user_id": g.user_id,
              "last_delivery_id": i, "created_at": t} for g, i in zip(targets, ids, strict=True)]
-    await session.execute(insert(EventRecipient), rows)
+    await session.execute(insert(MeetingRecipient), rows)
     fan.people.update(g.platform for g in targets if g.user_id is not None)
     return fan
 
 
-async def _notify_recipients(app: App, session: AsyncSession, event: Event, kind: str, changed: list[str]) -> Fanout:
+async def _notify_recipients(app: App, session: AsyncSession, event: Meeting, kind: str, changed: list[str]) -> Fanout:
     """Tell everyone recorded for the event about a change or the cancellation."""
     settings = settings_of(app)
     found = (await session.execute(
-        select(EventRecipient, User.language)
-        .outerjoin(User, User.id == EventRecipient.user_id)
-        .where(EventRecipient.event_id == event.id)
-        .order_by(EventRecipient.id)
+        select(MeetingRecipient, User.language)
+        .outerjoin(User, User.id == MeetingRecipient.user_id)
+        .where(MeetingRecipient.event_id == event.id)
+        .order_by(MeetingRecipient.id)
     )).all()
     states = await outbox.status_of(session, [r.last_delivery_id for r, _l in found])
     rows = [(r, *states.get(r.last_delivery_id, (None, None)), language) for r, language in found]
@@ -375,21 +375,21 @@ async def _cancel_pending(session: AsyncSession, ids: Sequence[int | None]) -> s
 # --- reminders --------------------------------------------------------------------------------------------------
 
 async def _drop_reminders(session: AsyncSession, event_id: int, user_id: int | None = None) -> int:
-    query = select(EventReminder.delivery_id).where(EventReminder.event_id == event_id)
+    query = select(MeetingReminder.delivery_id).where(MeetingReminder.event_id == event_id)
     if user_id is not None:
-        query = query.where(EventReminder.user_id == user_id)
+        query = query.where(MeetingReminder.user_id == user_id)
     dropped = await _cancel_pending(session, list(await session.scalars(query)))
     ordered = sorted(dropped)
     for start in range(0, len(ordered), CHUNK):
-        await session.execute(delete(EventReminder).where(EventReminder.delivery_id.in_(ordered[start:start + CHUNK])))
+        await session.execute(delete(MeetingReminder).where(MeetingReminder.delivery_id.in_(ordered[start:start + CHUNK])))
     return len(dropped)
 
 
-async def _schedule_for_recipients(app: App, session: AsyncSession, event: Event) -> int:
+async def _schedule_for_recipients(app: App, session: AsyncSession, event: Meeting) -> int:
     declined = select(Rsvp.user_id).where(Rsvp.event_id == event.id, Rsvp.answer == "no")
     people = list(await session.scalars(
         select(User)
-        .where(User.id.in_(select(EventRecipient.user_id).where(EventRecipient.event_id == event.id)))
+        .where(User.id.in_(select(MeetingRecipient.user_id).where(MeetingRecipient.event_id == event.id)))
         .where(User.id.not_in(declined))
         .where(User.dm_chat_id.is_not(None))
         .order_by(User.id)
@@ -397,7 +397,7 @@ async def _schedule_for_recipients(app: App, session: AsyncSession, event: Event
     return await _schedule_reminders(app, session, event, people)
 
 
-async def _schedule_reminders(app: App, session: AsyncSession, event: Event, people: Sequence[User]) -> int:
+async def _schedule_reminders(app: App, session: AsyncSession, event: Meeting, people: Sequence[User]) -> int:
     """Queue the reminders still ahead for these people (see `bot.meetings.quiet` for quiet hours)."""
     settings = settings_of(app)
     people = [p for p in people if p.dm_chat_id]
@@ -420,7 +420,7 @@ async def _schedule_reminders(app: App, session: AsyncSession, event: Event, peo
             targets.append(_Target(person.platform, person.dm_chat_id, person.id, person.language))
         ids = await _queue(session, targets, renderer, REMINDER, quiet_hours=True, not_before=at)
         if ids:
-            await session.execute(insert(EventReminder), [
+            await session.execute(insert(MeetingReminder), [
                 {"delivery_id": i, "event_id": event.id, "user_id": g.user_id}
                 for g, i in zip(targets, ids, strict=True)
             ])

@@ -19,7 +19,7 @@ ANNOUNCED = "announced"
 CANCELLED = "cancelled"
 
 
-class Event(Base):
+class Meeting(Base):
     """A round table, Fachforum or meeting at one Gemeinde or Kreis."""
 
     __tablename__ = "events"
@@ -57,7 +57,7 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
-class EventRecipient(Base):
+class MeetingRecipient(Base):
     """A chat that was told about an event: a subscriber's private chat or an announcement room.
 
     `last_delivery_id` is the newest message about the event queued for this chat; while it is still pending a
@@ -90,7 +90,7 @@ class Rsvp(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
-class EventReminder(Base):
+class MeetingReminder(Base):
     """Links a queued reminder to its event and person, so a change can move it and a "no" can drop it."""
 
     __tablename__ = "event_reminders"
@@ -100,7 +100,7 @@ class EventReminder(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
 
-class EventUserSettings(Base):
+class MeetingUserSettings(Base):
     """A person's quiet hours and the secret of their calendar feed.
 
     Quiet hours are minutes after midnight, Berlin time; None means the configured default. The feed token is
