@@ -68,3 +68,19 @@ def test_catalog_is_complete_and_keeps_placeholders(language, domain):
             elif not commands <= set(COMMAND.findall(form)):
                 problems.append(f"bot command changed: {key!r} -> {form!r}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_text_shared_by_two_catalogs_reads_the_same(language):
+    """The bot merges all catalogs of a language; the first one wins, so a shared text must agree."""
+    seen: dict[str, object] = {}
+    differing = []
+    for domain in DOMAINS:
+        for message in _read(language, domain):
+            if not message.id:
+                continue
+            key = message.id[0] if message.pluralizable else message.id
+            if key in seen and seen[key] != message.string:
+                differing.append(f"{key!r} in {domain}.po")
+            seen.setdefault(key, message.string)
+    assert not differing, "\n".join(differing)
