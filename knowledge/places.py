@@ -52,21 +52,30 @@ class Place:
     # Names of the parents, kept on the place so that a label needs no lookup.
     kreis_name: str | None = field(default=None, repr=False, compare=False)
     land_name: str = field(default="", repr=False, compare=False)
+    population: int = field(default=0, repr=False, compare=False)  # Destatis; orders same-named choices
+    kreisfrei: bool = field(default=False, repr=False, compare=False)  # a kreisfreie Stadt (or its Kreis)
 
     @property
     def label(self) -> str:
-        """Text for a button: "Neustadt (Hessen) (Landkreis Marburg-Biedenkopf, Hessen)"."""
-        if self.kind == "gemeinde":
-            return f"{self.name} ({self.kreis_name}, {self.land_name})"
-        if self.kind == "kreis":
-            return f"{self.name} ({self.land_name})"
-        return self.name
+        """Text for a button: "Neustadt (Hessen) (Landkreis Marburg-Biedenkopf, Hessen)"; a kreisfreie
+        Stadt names only its Land ("Frankfurt am Main (Hessen)"), a city state nothing ("Berlin")."""
+        parents = [self.kreis_name] if self.kind == "gemeinde" and not self.kreisfrei else []
+        if self.kind != "land":
+            parents.append(self.land_name)
+        shown: list[str] = []
+        for parent in parents:
+            if parent and parent != self.name and parent not in shown:
+                shown.append(parent)
+        return f"{self.name} ({', '.join(shown)})" if shown else self.name
 
 
 @dataclass(frozen=True)
 class Candidate:
     place: Place
     score: float  # 0..100
+    #: the Ortsteil (district, former Gemeinde) whose name was matched, when the place was found through it:
+    #: "Sachsenhausen" for Frankfurt am Main
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,31 @@ def _kreis_display(name: str) -> str:
     return _LOWER_WORD.sub(cap, name)
 
 
+#: Abbreviations of official Gemeinde names, written out for people ("Neustadt a.d.Aisch" -> "Neustadt an
+#: der Aisch"); the longer patterns first.  "St." stays: it is how the towns write themselves.
+_WRITTEN_OUT = [(re.compile(p), w) for p, w in (
+    (r"\bi\.\s?d\.\s?OPf\.", "in der Oberpfalz"), (r"\bi\.\s?d\.\s?O\.\s?L\.", "in der Oberlausitz"),
+    (r"\bO\.\s?L\.", "Oberlausitz"), (r"\bi\.\s?Bay\.", "in Bayern"), (r"\bi\.\s?OFr\.", "in Oberfranken"),
+    (r"\bi\.\s?UFr\.", "in Unterfranken"), (r"\bi\.\s?OB\b", "in Oberbayern"), (r"\bi\.\s?Schw\.", "in Schwaben"),
+    (r"\bb\.\s?Hl\.\s?Blut\b", "beim Heiligen Blut"), (r"\br\.\s?d\.\s?", "rechts der "),
+    (r"\bThür\.\s?Wald\b", "Thüringer Wald"), (r"\bSächs\.\s?Schw\.", "Sächsische Schweiz"),
+    (r"\ba\.\s?d\.\s?", "an der "), (r"\bv\.\s?d\.\s?", "vor der "), (r"\bi\.\s?d\.\s?", "in der "),
+    (r"\bo\.\s?d\.\s?", "ob der "), (r"(?<![\w.])a\.\s?", "am "), (r"(?<![\w.])b\.\s?", "bei "),
+    (r"(?<![\w.])i\.\s?", "im "), (r"(?<![\w.])u\.\s?", "und "), (r"\bOdw\.", "Odenwald"),
+    (r"\bErzgeb\.", "Erzgebirge"), (r"\bVogtl\.", "Vogtland"), (r"\bWestf\.", "Westfalen"), (r"\bSa\.", "Sachsen"),
+    (r"\bThür\.", "Thüringen"), (r"\bHann\.\s?", "Hannoversch "), (r"\bRhld\.", "Rheinland"),
+    (r"\bFürstl\.", "Fürstlich"), (r"\bForstgutsbez\.", "Forstgutsbezirk"),
+)]
+
+
+def written_out(name: str) -> str:
+    """An official short name with its abbreviations spelt out: "Kirchheim b.München" -> "Kirchheim bei
+    München", "Weiden i.d.OPf." -> "Weiden in der Oberpfalz"."""
+    for pattern, words in _WRITTEN_OUT:
+        name = pattern.sub(words, name)
+    return re.sub(r"\s+", " ", name).strip()
+
+
 class Gazetteer:
     """Every Gemeinde, Kreis and Land with keys, parents, postal codes and a coordinate."""
 
@@ -132,6 +166,8 @@ class Gazetteer:
         self.ortsteile = ortsteile
         #: "Landkreis" or "kreisfreie Stadt" by Kreis id
         self.kreis_kinds = kreis_kinds
+        #: gemeindefreie Gebiete without inhabitants: kept for their keys, never offered
+        self.uninhabited: frozenset[str] = frozenset()
         self._by_kreis: dict[str, list[Place]] = defaultdict(list)
         for g in gemeinden.values():
             self._by_kreis[g.kreis_id or ""].append(g)
@@ -152,6 +188,12 @@ class Gazetteer:
         gem_rows = rows("gemeinden.csv")
         ort_rows = rows("ortsteile.csv")
 
+        osm_codes: dict[str, list[str]] = defaultdict(list)
+        if (directory / "plz_osm.csv").exists():  # ODbL, a file of its own; see its licence note
+            for r in rows("plz_osm.csv"):
+                osm_codes[r["ags"]].append(r["plz"])
+        kinds = {r["ars"]: r["kind"] for r in kreis_rows}
+
         ort_points: dict[str, list[tuple[float | None, float | None]]] = defaultdict(list)
         for r in ort_rows:
             ort_points[r["ags"]].append((_float(r["lat"]), _float(r["lon"])))
@@ -161,11 +203,14 @@ class Gazetteer:
             lat, lon = _float(r["lat"]), _float(r["lon"])
             if lat is None or lon is None:
                 lat, lon = _mean(ort_points.get(r["ags"], ()))
+            codes = sorted(set(r["plz"].split()) | set(osm_codes.get(r["ags"], ())))
             gemeinden[r["ags"]] = Place(
-                id=r["ags"], kind="gemeinde", name=r["name"].split(",")[0].strip(), official_name=r["name"],
+                id=r["ags"], kind="gemeinde", name=written_out(r["name"].split(",")[0]), official_name=r["name"],
                 kreis_id=r["kreis_ars"], land_id=r["land_ars"], lat=lat, lon=lon,
-                postal_codes=tuple(r["plz"].split()),
-                kreis_name=kreis_names.get(r["kreis_ars"]), land_name=land_names.get(r["land_ars"], ""))
+                postal_codes=tuple(codes),
+                kreis_name=kreis_names.get(r["kreis_ars"]), land_name=land_names.get(r["land_ars"], ""),
+                population=int(r.get("population") or 0),
+                kreisfrei=kinds.get(r["kreis_ars"]) == "kreisfreie Stadt")
 
         members: dict[str, list[Place]] = defaultdict(list)
         for g in gemeinden.values():
@@ -178,7 +223,8 @@ class Gazetteer:
                 id=r["ars"], kind="kreis", name=kreis_names[r["ars"]], official_name=r["name"],
                 kreis_id=r["ars"], land_id=r["land_ars"], lat=lat, lon=lon,
                 postal_codes=tuple(sorted({p for g in own for p in g.postal_codes})),
-                kreis_name=kreis_names[r["ars"]], land_name=land_names.get(r["land_ars"], ""))
+                kreis_name=kreis_names[r["ars"]], land_name=land_names.get(r["land_ars"], ""),
+                population=sum(g.population for g in own), kreisfrei=r["kind"] == "kreisfreie Stadt")
 
         laender: dict[str, Place] = {}
         for ars, name in land_names.items():
@@ -187,8 +233,11 @@ class Gazetteer:
                                  land_id=ars, lat=lat, lon=lon, postal_codes=(), land_name=name)
 
         ortsteile = [(r["name"], r["plz"], r["ags"]) for r in ort_rows if r["ags"] in gemeinden]
-        kinds = {r["ars"]: r["kind"] for r in kreis_rows}
-        return cls(gemeinden, kreise, laender, ortsteile, kinds)
+        gz = cls(gemeinden, kreise, laender, ortsteile, kinds)
+        if gem_rows and "population" in gem_rows[0]:
+            # forests, lakes and military areas without inhabitants: never a place someone lives or works in
+            gz.uninhabited = frozenset(g.id for g in gemeinden.values() if g.population == 0)
+        return gz
 
     def get(self, place_id: str) -> Place | None:
         return self.gemeinden.get(place_id) or self.kreise.get(place_id) or self.laender.get(place_id)
@@ -228,6 +277,8 @@ NAME, SHORT, ORTSTEIL, WEAK = 1, 2, 3, 4
 _SCORE_PENALTY = {NAME: 0.0, SHORT: 2.0, ORTSTEIL: 4.0, WEAK: 8.0}
 _RANK_PENALTY = {NAME: 0.0, SHORT: 0.3, ORTSTEIL: 0.5, WEAK: 0.7}
 _MAX_SPAN = 8
+#: inhabitants from which a Gemeinde is what people mean by its name, before any district of that name
+BIG_CITY = 100_000
 _MAX_FUZZY_CALLS = 6
 
 #: English and colloquial names that people use for German cities.
@@ -259,6 +310,7 @@ class _Outcome:
     length: int = 0  # characters of the message the answer covers
     span: tuple[int, int] = (0, 0)  # the words it covers
     choices: list[str] = field(default_factory=list)  # the places an "ambiguous" answer hesitates between
+    via: dict[str, str] = field(default_factory=dict)  # place id -> the Ortsteil name it was found by
 
 
 def _nothing() -> _Outcome:
@@ -331,8 +383,8 @@ class _FuzzyTable:
         self.lens = [len(k) for k in self.keys]
         self.refs = [v for _, v in items]
 
-    def near(self, key: str, max_edits: int, found: dict[str, tuple[int, int]]) -> None:
-        """Add places with a name within ``max_edits`` to ``found`` (id -> (distance, tier)).
+    def near(self, key: str, max_edits: int, found: dict[str, tuple[int, int, str]]) -> None:
+        """Add places with a name within ``max_edits`` to ``found`` (id -> (distance, tier, name)).
 
         OSA over the names of similar length finds the candidates fast; the Damerau-Levenshtein distance
         then counts a swap next to an insertion ("Burtenbahjc") as two edits, as a person would."""
@@ -349,7 +401,7 @@ class _FuzzyTable:
             for pid, tier in self.refs[lo + pos].items():
                 old = found.get(pid)
                 if old is None or dist + _RANK_PENALTY[tier] < old[0] + _RANK_PENALTY[old[1]]:
-                    found[pid] = (dist, tier)
+                    found[pid] = (dist, tier, name)
 
 
 class _Lexicon:
@@ -404,8 +456,8 @@ class _Lexicon:
                 out[pid] = min(tier, out.get(pid, tier))
         return out
 
-    def near(self, keys: tuple[str, ...], written: str, max_edits: int) -> dict[str, tuple[int, int]]:
-        found: dict[str, tuple[int, int]] = {}
+    def near(self, keys: tuple[str, ...], written: str, max_edits: int) -> dict[str, tuple[int, int, str]]:
+        found: dict[str, tuple[int, int, str]] = {}
         self.spelled.near(keys[0], max_edits, found)
         self.plain.near(keys[-1], max_edits, found)
         if written != keys[0] and not found:
@@ -499,6 +551,7 @@ class PlaceIndex:
         self._postal: dict[str, list[str]] = defaultdict(list)
         self._size: dict[str, float] = {}
         self._city: set[str] = set()
+        self._ortsteil_names: dict[str, dict[str, str]] = {}
         self._build()
 
     # ------------------------------------------------------------------ build
@@ -507,29 +560,40 @@ class PlaceIndex:
         gz = self.gazetteer
         names = self._names
         for g in gz.gemeinden.values():
-            aliases = _name_aliases(g.name)
-            for role, tier, fuzzy in (("full", NAME, True), ("short", SHORT, True), ("exact_only", SHORT, False),
-                                      ("spelled", SHORT, True), ("weak", WEAK, True)):
-                for toks in aliases[role]:
-                    names.add(toks, g.id, tier, fuzzy, literal=role in ("full", "short", "exact_only"))
+            if g.id in gz.uninhabited:
+                continue
+            official = g.official_name.split(",")[0].strip()
+            for form in dict.fromkeys((g.name, official)):  # "Neustadt an der Aisch", "Neustadt a.d.Aisch"
+                aliases = _name_aliases(form)
+                for role, tier, fuzzy in (("full", NAME, True), ("short", SHORT, True),
+                                          ("exact_only", SHORT, False), ("spelled", SHORT, True),
+                                          ("weak", WEAK, True)):
+                    for toks in aliases[role]:
+                        names.add(toks, g.id, tier, fuzzy, literal=role in ("full", "short", "exact_only"))
             suffix = g.official_name.partition(",")[2].lower()
             if "st" in suffix.split() or "stadt" in suffix or gz.kreis_kinds.get(g.kreis_id or "") \
                     == "kreisfreie Stadt":
                 self._city.add(g.id)
-            self._size[g.id] = len(g.postal_codes)
+            self._size[g.id] = g.population or len(g.postal_codes)
             for code in g.postal_codes:
                 self._postal[code].append(g.id)
         for ids in self._postal.values():
             ids.sort(key=self._order)
 
         for name, _code, ags in gz.ortsteile:
-            for text in {name, name.split(",")[0]}:
-                names.add(text, ags, ORTSTEIL)
+            if ags in gz.uninhabited:
+                continue
             owner = gz.gemeinden[ags].name
-            for prefix in {owner, re.split(r"[(/,]", owner)[0].strip()}:
+            shown = name.split(",")[0].strip()
+            for prefix in sorted({owner, re.split(r"[(/,]", owner)[0].strip()}):
                 rest = name[len(prefix) + 1:]
                 if name.startswith(prefix + " ") and len(rest) > 3 and rest.lower() not in _HYPHEN_PREFIXES:
                     names.add(rest, ags, WEAK)  # "Degerloch" for "Stuttgart Degerloch"
+                    self._note_ortsteil(rest, ags, rest)
+                    shown = rest
+            for text in {name, name.split(",")[0]}:
+                names.add(text, ags, ORTSTEIL)
+                self._note_ortsteil(text, ags, shown)
 
         for k in gz.kreise.values():
             self._size[k.id] = 0.5
@@ -568,6 +632,15 @@ class PlaceIndex:
         names.freeze()
         self._kreise.freeze()
 
+    def _note_ortsteil(self, text: str, ags: str, shown: str) -> None:
+        for key in set(nz.spellings(nz.raw_tokens(text))):
+            if key:
+                self._ortsteil_names.setdefault(key, {}).setdefault(ags, shown)
+
+    def ortsteil_name(self, key: str, place_id: str) -> str | None:
+        """The Ortsteil of ``place_id`` written as the sources write it, for a normalised name key."""
+        return self._ortsteil_names.get(key, {}).get(place_id)
+
     # ------------------------------------------------------------------ resolve
 
     def resolve(self, query: str, limit: int = 10) -> Resolution:
@@ -587,7 +660,7 @@ class PlaceIndex:
             if pid in seen or place is None:
                 continue
             seen.add(pid)
-            cands.append(Candidate(place, round(max(0.0, min(100.0, score)), 1)))
+            cands.append(Candidate(place, round(max(0.0, min(100.0, score)), 1), outcome.via.get(pid)))
             if len(cands) >= limit:
                 break
         status = outcome.status if cands else "none"
@@ -618,7 +691,8 @@ class PlaceIndex:
             return _nothing()
         refs = self._names.lookup(words.keys())
         if refs:
-            return self._decide_exact(refs, self._names.literal.get(words.literal(), set()), False)
+            return self._decide_exact(refs, self._names.literal.get(words.literal(), set()), False,
+                                      words.keys())
         cues = [(False, False) if t in self._fillers else _is_kreis_cue(t) for t in words.ae]
         if any(cue for cue, _ in cues):
             # "LK Esslingen", "Main Kinzig Kreis", "Vogelsbergkreis", "Kresi Holzminden": the Kreis names
@@ -708,19 +782,21 @@ class PlaceIndex:
         best_refs: dict[str, int] = {}
         best_literal: set[str] = set()
         longest = [h for h in hits if h[0] == best_len]
+        best_keys = tuple(k for _, i, j, _, _ in longest for k in words.keys(i, j))
         for _, _, _, refs, literal in longest:
             for pid, tier in refs.items():
                 best_refs[pid] = min(tier, best_refs.get(pid, tier))
             best_literal |= literal
         best_span = longest[0][1:3]
         prefer_city = any(t in nz.CITY_WORDS for t in words.ae)
-        exact = self._decide_exact(best_refs, best_literal, prefer_city)
+        exact = self._decide_exact(best_refs, best_literal, prefer_city, best_keys)
         exact.length, exact.span = best_len, best_span
         others = [h for h in hits if h[2] <= best_span[0] or h[1] >= best_span[1]]
         if others and all(len(p) in (2, 5) for p in exact.choices):
             # "Hausen Rhön-Grabfeld", "Neustadt in Rheinland-Pfalz": a Gemeinde inside the named Kreis or Land
             for _, i, j, refs, literal in sorted(others, key=lambda h: -h[0]):
-                inner = self._within(self._decide_exact(refs, literal, prefer_city), set(exact.choices))
+                inner = self._within(self._decide_exact(refs, literal, prefer_city, words.keys(i, j)),
+                                     set(exact.choices))
                 if inner is not None:
                     inner.length, inner.span = best_len, (min(i, best_span[0]), max(j, best_span[1]))
                     return inner
@@ -752,7 +828,7 @@ class PlaceIndex:
             return None
         ranked = [(p, 100.0) for p in inside] + [(p, s - 10) for p, s in outcome.ranked if p not in inside]
         status = "match" if len(inside) == 1 else "ambiguous"
-        return _Outcome(status, ranked, outcome.length, outcome.span, inside)
+        return _Outcome(status, ranked, outcome.length, outcome.span, inside, outcome.via)
 
     @staticmethod
     def _runs(kinds: list[str]) -> list[tuple[int, int, int]]:
@@ -829,7 +905,19 @@ class PlaceIndex:
     def _order(self, pid: str) -> tuple[float, str]:
         return -self._size.get(pid, 0.0), pid
 
-    def _decide_exact(self, refs: dict[str, int], literal: set[str], prefer_city: bool) -> _Outcome:
+    def _via(self, refs: dict[str, int], keys: tuple[str, ...]) -> dict[str, str]:
+        """The Ortsteil names by which places of ``refs`` were found (not their own names)."""
+        via = {}
+        for pid, tier in refs.items():
+            if tier in (ORTSTEIL, WEAK):
+                name = next((n for k in keys if (n := self.ortsteil_name(k, pid))), None)
+                if name:
+                    via[pid] = name
+        return via
+
+    def _decide_exact(self, refs: dict[str, int], literal: set[str], prefer_city: bool,
+                      keys: tuple[str, ...] = ()) -> _Outcome:
+        via = self._via(refs, keys)
         classes = [[p for p, t in refs.items() if t <= SHORT], [p for p, t in refs.items() if t == ORTSTEIL],
                    [p for p, t in refs.items() if t == WEAK]]
         group = next(c for c in classes if c)
@@ -845,10 +933,17 @@ class PlaceIndex:
         if status == "ambiguous":
             top = group if len(group) <= 10 else top
         top = sorted(top, key=lambda p: (p not in literal, self._order(p)))
+        # A Gemeinde's name that is also a district elsewhere ("Hahn": the village in the Hunsrück, and
+        # Taunusstein-Hahn) is a question, unless the Gemeinde is a city that people mean by the name.
+        districts = [p for p in sorted(via, key=self._order) if p not in top and len(p) == 8]
+        if group is classes[0] and districts and len(top) < 10 and \
+                max(self._size.get(p, 0.0) for p in top) < BIG_CITY:
+            top = top + districts[:10 - len(top)]
+            status = "ambiguous"
         rest = sorted((p for p in refs if p not in top), key=lambda p: (refs[p], self._order(p)))
         ranked = [(p, 100.0 - _SCORE_PENALTY[refs[p]]) for p in top] + \
                  [(p, 95.0 - _SCORE_PENALTY[refs[p]]) for p in rest]
-        return _Outcome(status, ranked, choices=top)
+        return _Outcome(status, ranked, choices=top, via=via)
 
     def _fuzzy(self, keys: tuple[str, ...], written: str, lex: _Lexicon, lenient: bool = False) -> _Outcome:
         n = len(keys[0])
@@ -859,17 +954,22 @@ class PlaceIndex:
         if not found:
             return _nothing()
         ranked = sorted(found.items(), key=lambda kv: (kv[1][0] + _RANK_PENALTY[kv[1][1]], self._order(kv[0])))
-        best_id, (d1, t1) = ranked[0]
-        rivals = [(pid, d, t) for pid, (d, t) in ranked[1:] if d <= d1 and t <= t1]
+        best_id, (d1, t1, _) = ranked[0]
+        via = {pid: shown for pid, (_, t, name) in found.items() if t in (ORTSTEIL, WEAK)
+               and (shown := self.ortsteil_name(name, pid) or self.ortsteil_name(nz.fold(name, "ae"), pid))}
+        # a small village is not taken for a misspelt name when a district is as near ("Zizishausen" is
+        # not Zilshausen when Nürtingen-Zizishausen is known)
+        rivals = [(pid, d, t) for pid, (d, t, _) in ranked[1:]
+                  if d <= d1 and (t <= t1 or (pid in via and self._size.get(best_id, 0.0) < BIG_CITY))]
 
         def score(d: int, t: int) -> float:
             return 100.0 * (1 - d / max(n, 1)) - _SCORE_PENALTY[t]
 
         if not rivals:
-            out = [(best_id, score(d1, t1))] + [(p, score(d, t)) for p, (d, t) in ranked[1:] if d <= d1 + 1]
-            return _Outcome("match", out, length=n)
-        close = [(pid, score(d, t)) for pid, (d, t) in ranked if d <= d1]
-        return _Outcome("ambiguous", close, length=n, choices=[pid for pid, _ in close])
+            out = [(best_id, score(d1, t1))] + [(p, score(d, t)) for p, (d, t, _) in ranked[1:] if d <= d1 + 1]
+            return _Outcome("match", out, length=n, via=via)
+        close = [(pid, score(d, t)) for pid, (d, t, _) in ranked if d <= d1]
+        return _Outcome("ambiguous", close, length=n, choices=[pid for pid, _ in close], via=via)
 
 
 @cache
