@@ -168,6 +168,8 @@ class Gazetteer:
         self.kreis_kinds = kreis_kinds
         #: gemeindefreie Gebiete without inhabitants: kept for their keys, never offered
         self.uninhabited: frozenset[str] = frozenset()
+        #: the codes of the postal list by Gemeinde (without those only OpenStreetMap adds)
+        self.listed_codes: dict[str, frozenset[str]] = {}
         self._by_kreis: dict[str, list[Place]] = defaultdict(list)
         for g in gemeinden.values():
             self._by_kreis[g.kreis_id or ""].append(g)
@@ -234,6 +236,7 @@ class Gazetteer:
 
         ortsteile = [(r["name"], r["plz"], r["ags"]) for r in ort_rows if r["ags"] in gemeinden]
         gz = cls(gemeinden, kreise, laender, ortsteile, kinds)
+        gz.listed_codes = {r["ags"]: frozenset(r["plz"].split()) for r in gem_rows if r["plz"]}
         if gem_rows and "population" in gem_rows[0]:
             # forests, lakes and military areas without inhabitants: never a place someone lives or works in
             gz.uninhabited = frozenset(g.id for g in gemeinden.values() if g.population == 0)
@@ -277,6 +280,14 @@ NAME, SHORT, ORTSTEIL, WEAK = 1, 2, 3, 4
 _SCORE_PENALTY = {NAME: 0.0, SHORT: 2.0, ORTSTEIL: 4.0, WEAK: 8.0}
 _RANK_PENALTY = {NAME: 0.0, SHORT: 0.3, ORTSTEIL: 0.5, WEAK: 0.7}
 _MAX_SPAN = 8
+#: A message longer than this is cut to the words that may begin a place name (see PlaceIndex._cut_text);
+#: at most MAX_WORDS words reach the matching steps, and only the first MAX_SCAN characters are read.
+MAX_TEXT = 300
+MAX_WORDS = 32
+MAX_SCAN = 20_000
+#: fuzzy searches (about 0.3-1 ms each) per message, and per long message
+FUZZY_BUDGET = 16
+FUZZY_BUDGET_LONG = 3
 #: inhabitants from which a Gemeinde is what people mean by its name, before any district of that name
 BIG_CITY = 100_000
 _MAX_FUZZY_CALLS = 6
@@ -559,8 +570,12 @@ class PlaceIndex:
     def _build(self) -> None:
         gz = self.gazetteer
         names = self._names
+        inhabited_names = {nz.spellings(g.name)[0] for g in gz.gemeinden.values() if g.id not in gz.uninhabited}
         for g in gz.gemeinden.values():
             if g.id in gz.uninhabited:
+                # a forest or lake is found by its own name only, and never for a town's name or a code
+                if nz.spellings(g.name)[0] not in inhabited_names:
+                    names.add(g.name, g.id, NAME, literal=True)
                 continue
             official = g.official_name.split(",")[0].strip()
             for form in dict.fromkeys((g.name, official)):  # "Neustadt an der Aisch", "Neustadt a.d.Aisch"
@@ -577,8 +592,11 @@ class PlaceIndex:
             self._size[g.id] = g.population or len(g.postal_codes)
             for code in g.postal_codes:
                 self._postal[code].append(g.id)
-        for ids in self._postal.values():
-            ids.sort(key=self._order)
+        # A code that the postal list gives to one Gemeinde means that Gemeinde, even where its delivery area
+        # reaches into a neighbour (OpenStreetMap lists both); codes only OpenStreetMap knows mean all it lists.
+        for code, ids in self._postal.items():
+            main = [i for i in ids if code in gz.listed_codes.get(i, ())]
+            ids[:] = sorted(main or ids, key=self._order)
 
         for name, _code, ags in gz.ortsteile:
             if ags in gz.uninhabited:
@@ -629,6 +647,9 @@ class PlaceIndex:
         # the start of a misspelt longer name
         self._prefixes = {" ".join(toks[:k]) for toks in (key.split() for key in names.exact)
                           for k in range(1, len(toks))}
+        self._longest = max(len(key) for key in names.exact)
+        self._fuzzy_left = FUZZY_BUDGET
+        self._starts = frozenset(key.split()[0] for key in names.exact) - self._fillers
         names.freeze()
         self._kreise.freeze()
 
@@ -646,11 +667,39 @@ class PlaceIndex:
     def resolve(self, query: str, limit: int = 10) -> Resolution:
         limit = max(1, min(limit, 10))
         text = query or ""
+        self._fuzzy_left = FUZZY_BUDGET
+        if len(text) > MAX_TEXT:
+            text = self._cut_text(text)
+            self._fuzzy_left = FUZZY_BUDGET_LONG
         words = _Words.of(text)
+        if len(words) > MAX_WORDS:
+            words = self._cut(words)
         outcome = self._resolve_postal(text, words)
         if outcome is None:
             outcome = self._resolve_words(words)
         return self._resolution(query, outcome, limit)
+
+    def _cut_text(self, text: str) -> str:
+        """A long message without the words that cannot begin a place name, so that tokenising and every
+        later step stay linear in its length: a word is kept when a name starts with it, with the few words
+        after it that a name may continue with; the postal codes are kept too."""
+        parts = re.findall(r"\d{4,5}|[^\W\d_]+(?:[.'’-][^\W\d_]+)*\.?", text[:MAX_SCAN])
+        kept: list[str] = []
+        until = -1
+        for k, part in enumerate(parts):
+            toks = nz.raw_tokens(part)
+            folded = nz.fold(toks[0], "ae") if toks else ""
+            if part[0].isdigit() or folded in self._starts or (k > 0 and parts[k - 1].lower() in nz.LOCATIVES):
+                if k > until + 1 and kept:
+                    kept.append("·")  # a gap: no name spans it
+                kept.extend(parts[max(k, until + 1):k + _MAX_SPAN])
+                until = k + _MAX_SPAN - 1
+            if len(kept) >= MAX_WORDS:
+                break
+        return " ".join(kept[:MAX_WORDS])
+
+    def _cut(self, words: _Words) -> _Words:
+        return words.subset(range(MAX_WORDS))
 
     def _resolution(self, query: str, outcome: _Outcome, limit: int) -> Resolution:
         seen: set[str] = set()
@@ -869,7 +918,7 @@ class PlaceIndex:
         for a, b, _ in runs:
             if alone or self._after_locative(words, kinds, a):
                 spans.append((a, b, True))
-            for width in range(b - a - 1, 0, -1):
+            for width in range(min(b - a - 1, _MAX_SPAN), 0, -1):
                 spans.extend((s, s + width, False) for s in range(a, b - width + 1)
                              if kinds[s] == "word" and kinds[s + width - 1] == "word"
                              and self._after_locative(words, kinds, s))
@@ -935,7 +984,7 @@ class PlaceIndex:
         top = sorted(top, key=lambda p: (p not in literal, self._order(p)))
         # A Gemeinde's name that is also a district elsewhere ("Hahn": the village in the Hunsrück, and
         # Taunusstein-Hahn) is a question, unless the Gemeinde is a city that people mean by the name.
-        districts = [p for p in sorted(via, key=self._order) if p not in top and len(p) == 8]
+        districts = [p for p in sorted(via, key=self._order) if p not in top and refs[p] == ORTSTEIL]
         if group is classes[0] and districts and len(top) < 10 and \
                 max(self._size.get(p, 0.0) for p in top) < BIG_CITY:
             top = top + districts[:10 - len(top)]
@@ -948,8 +997,9 @@ class PlaceIndex:
     def _fuzzy(self, keys: tuple[str, ...], written: str, lex: _Lexicon, lenient: bool = False) -> _Outcome:
         n = len(keys[0])
         allowed = allowed_edits(n + 1 if lenient else n)
-        if allowed == 0:
+        if allowed == 0 or n > self._longest + 3 or self._fuzzy_left <= 0:
             return _nothing()
+        self._fuzzy_left -= 1
         found = lex.near(keys, written, allowed)
         if not found:
             return _nothing()
@@ -957,10 +1007,7 @@ class PlaceIndex:
         best_id, (d1, t1, _) = ranked[0]
         via = {pid: shown for pid, (_, t, name) in found.items() if t in (ORTSTEIL, WEAK)
                and (shown := self.ortsteil_name(name, pid) or self.ortsteil_name(nz.fold(name, "ae"), pid))}
-        # a small village is not taken for a misspelt name when a district is as near ("Zizishausen" is
-        # not Zilshausen when Nürtingen-Zizishausen is known)
-        rivals = [(pid, d, t) for pid, (d, t, _) in ranked[1:]
-                  if d <= d1 and (t <= t1 or (pid in via and self._size.get(best_id, 0.0) < BIG_CITY))]
+        rivals = [(pid, d, t) for pid, (d, t, _) in ranked[1:] if d <= d1 and t <= t1]
 
         def score(d: int, t: int) -> float:
             return 100.0 * (1 - d / max(n, 1)) - _SCORE_PENALTY[t]
