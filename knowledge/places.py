@@ -149,6 +149,8 @@ _WRITTEN_OUT = [(re.compile(p), w) for p, w in (
 def written_out(name: str) -> str:
     """An official short name with its abbreviations spelt out: "Kirchheim b.München" -> "Kirchheim bei
     München", "Weiden i.d.OPf." -> "Weiden in der Oberpfalz"."""
+    if "." not in name and "i.OB" not in name:
+        return name.strip()
     for pattern, words in _WRITTEN_OUT:
         name = pattern.sub(words, name)
     return re.sub(r"\s+", " ", name).strip()
@@ -430,12 +432,12 @@ class _Lexicon:
                                                                  defaultdict(dict))
 
     def add(self, raw: str | list[str], place_id: str, tier: int, fuzzy: bool = True,
-            literal: bool = False) -> None:
-        """Index a name given as text or as raw tokens, in both umlaut spellings."""
+            literal: bool = False) -> tuple[str, str]:
+        """Index a name given as text or as raw tokens, in both umlaut spellings (returned)."""
         toks = nz.raw_tokens(raw) if isinstance(raw, str) else raw
         ae, a = nz.spellings(toks)
         if not ae:
-            return
+            return ae, a
         written = " ".join(toks)
         if literal:
             self.literal[written].add(place_id)
@@ -451,6 +453,7 @@ class _Lexicon:
             old = table[key].get(place_id)
             if old is None or tier < old:
                 table[key][place_id] = tier
+        return ae, a
 
     def freeze(self) -> None:
         self.exact = dict(self.exact)
@@ -570,12 +573,8 @@ class PlaceIndex:
     def _build(self) -> None:
         gz = self.gazetteer
         names = self._names
-        inhabited_names = {nz.spellings(g.name)[0] for g in gz.gemeinden.values() if g.id not in gz.uninhabited}
         for g in gz.gemeinden.values():
             if g.id in gz.uninhabited:
-                # a forest or lake is found by its own name only, and never for a town's name or a code
-                if nz.spellings(g.name)[0] not in inhabited_names:
-                    names.add(g.name, g.id, NAME, literal=True)
                 continue
             official = g.official_name.split(",")[0].strip()
             for form in dict.fromkeys((g.name, official)):  # "Neustadt an der Aisch", "Neustadt a.d.Aisch"
@@ -598,6 +597,11 @@ class PlaceIndex:
             main = [i for i in ids if code in gz.listed_codes.get(i, ())]
             ids[:] = sorted(main or ids, key=self._order)
 
+        for g in gz.gemeinden.values():
+            # a forest or lake is found by its own name only, and never for a town's name or a code
+            if g.id in gz.uninhabited and not names.lookup(nz.spellings(g.name)):
+                names.add(g.name, g.id, NAME, literal=True)
+
         for name, _code, ags in gz.ortsteile:
             if ags in gz.uninhabited:
                 continue
@@ -606,12 +610,11 @@ class PlaceIndex:
             for prefix in sorted({owner, re.split(r"[(/,]", owner)[0].strip()}):
                 rest = name[len(prefix) + 1:]
                 if name.startswith(prefix + " ") and len(rest) > 3 and rest.lower() not in _HYPHEN_PREFIXES:
-                    names.add(rest, ags, WEAK)  # "Degerloch" for "Stuttgart Degerloch"
-                    self._note_ortsteil(rest, ags, rest)
+                    # "Degerloch" for "Stuttgart Degerloch"
+                    self._note_ortsteil(names.add(rest, ags, WEAK), ags, rest)
                     shown = rest
             for text in {name, name.split(",")[0]}:
-                names.add(text, ags, ORTSTEIL)
-                self._note_ortsteil(text, ags, shown)
+                self._note_ortsteil(names.add(text, ags, ORTSTEIL), ags, shown)
 
         for k in gz.kreise.values():
             self._size[k.id] = 0.5
@@ -653,8 +656,8 @@ class PlaceIndex:
         names.freeze()
         self._kreise.freeze()
 
-    def _note_ortsteil(self, text: str, ags: str, shown: str) -> None:
-        for key in set(nz.spellings(nz.raw_tokens(text))):
+    def _note_ortsteil(self, keys: tuple[str, str], ags: str, shown: str) -> None:
+        for key in keys:
             if key:
                 self._ortsteil_names.setdefault(key, {}).setdefault(ags, shown)
 
