@@ -289,7 +289,7 @@ MAX_WORDS = 32
 MAX_SCAN = 20_000
 #: fuzzy searches (about 0.3-1 ms each) per message, and per long message
 FUZZY_BUDGET = 16
-FUZZY_BUDGET_LONG = 3
+FUZZY_BUDGET_LONG = 1
 #: inhabitants from which a Gemeinde is what people mean by its name, before any district of that name
 BIG_CITY = 100_000
 _MAX_FUZZY_CALLS = 6
