@@ -156,6 +156,9 @@ def written_out(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip()
 
 
+_FOLD_AE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
 class Gazetteer:
     """Every Gemeinde, Kreis and Land with keys, parents, postal codes and a coordinate."""
 
@@ -652,7 +655,9 @@ class PlaceIndex:
                           for k in range(1, len(toks))}
         self._longest = max(len(key) for key in names.exact)
         self._fuzzy_left = FUZZY_BUDGET
-        self._starts = frozenset(key.split()[0] for key in names.exact) - self._fillers
+        self._starts = frozenset(key.split()[0] for key in names.exact) - self._fillers - nz.CONNECTOR_FORMS
+        if "sankt" in self._starts:
+            self._starts |= {"st", "st."}
         names.freeze()
         self._kreise.freeze()
 
@@ -685,21 +690,26 @@ class PlaceIndex:
     def _cut_text(self, text: str) -> str:
         """A long message without the words that cannot begin a place name, so that tokenising and every
         later step stay linear in its length: a word is kept when a name starts with it, with the few words
-        after it that a name may continue with; the postal codes are kept too."""
+        after it that a name may continue with; words after "in", "aus", "bei" and postal codes come first."""
         parts = re.findall(r"\d{4,5}|[^\W\d_]+(?:[.'’-][^\W\d_]+)*\.?", text[:MAX_SCAN])
-        kept: list[str] = []
-        until = -1
+        strong: list[int] = []
+        weak: list[int] = []
         for k, part in enumerate(parts):
-            toks = nz.raw_tokens(part)
-            folded = nz.fold(toks[0], "ae") if toks else ""
-            if part[0].isdigit() or folded in self._starts or (k > 0 and parts[k - 1].lower() in nz.LOCATIVES):
-                if k > until + 1 and kept:
-                    kept.append("·")  # a gap: no name spans it
-                kept.extend(parts[max(k, until + 1):k + _MAX_SPAN])
-                until = k + _MAX_SPAN - 1
-            if len(kept) >= MAX_WORDS:
+            if part[0].isdigit() or (k > 0 and parts[k - 1].lower() in nz.LOCATIVES):
+                strong.append(k)
+            elif len(weak) < MAX_WORDS and part.lower().translate(_FOLD_AE) in self._starts:
+                weak.append(k)
+        chosen: set[int] = set()
+        for k in strong + weak:
+            if len(chosen) >= MAX_WORDS:
                 break
-        return " ".join(kept[:MAX_WORDS])
+            chosen.update(range(k, min(len(parts), k + 4)))
+        kept: list[str] = []
+        for k in sorted(chosen):
+            if kept and k - 1 not in chosen:
+                kept.append("·")  # a gap: no name spans it
+            kept.append(parts[k])
+        return " ".join(kept)
 
     def _cut(self, words: _Words) -> _Words:
         return words.subset(range(MAX_WORDS))
