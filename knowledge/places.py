@@ -157,6 +157,7 @@ def written_out(name: str) -> str:
 
 
 _FOLD_AE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_PARTS = re.compile(r"\d{4,5}|[^\W\d_]+(?:[.'’-][^\W\d_]+)*\.?")
 
 
 class Gazetteer:
@@ -289,7 +290,7 @@ _MAX_SPAN = 8
 #: at most MAX_WORDS words reach the matching steps, and only the first MAX_SCAN characters are read.
 MAX_TEXT = 300
 MAX_WORDS = 32
-MAX_SCAN = 20_000
+MAX_SCAN = 12_000
 #: fuzzy searches (about 0.3-1 ms each) per message, and per long message
 FUZZY_BUDGET = 16
 FUZZY_BUDGET_LONG = 1
@@ -691,14 +692,11 @@ class PlaceIndex:
         """A long message without the words that cannot begin a place name, so that tokenising and every
         later step stay linear in its length: a word is kept when a name starts with it, with the few words
         after it that a name may continue with; words after "in", "aus", "bei" and postal codes come first."""
-        parts = re.findall(r"\d{4,5}|[^\W\d_]+(?:[.'’-][^\W\d_]+)*\.?", text[:MAX_SCAN])
-        strong: list[int] = []
-        weak: list[int] = []
-        for k, part in enumerate(parts):
-            if part[0].isdigit() or (k > 0 and parts[k - 1].lower() in nz.LOCATIVES):
-                strong.append(k)
-            elif len(weak) < MAX_WORDS and part.lower().translate(_FOLD_AE) in self._starts:
-                weak.append(k)
+        # folded once, as a whole: in a long message capitals and "ß" no longer tell names apart
+        parts = low = _PARTS.findall(text[:MAX_SCAN].lower().translate(_FOLD_AE))
+        starts, locatives = self._starts, nz.LOCATIVES
+        strong = [k for k, p in enumerate(low) if p[0].isdigit() or (k and low[k - 1] in locatives)]
+        weak = [k for k, p in enumerate(low) if p in starts]
         chosen: set[int] = set()
         for k in strong + weak:
             if len(chosen) >= MAX_WORDS:
@@ -871,7 +869,7 @@ class PlaceIndex:
         if lex is self._names and words.keys(*best_span)[0] in self._prefixes:
             around += [(best_span[0], j) for j in range(min(n, best_span[1] + 3), best_span[1], -1)
                        if kinds[j - 1] != "conn" and (best_span[0], j) not in around]
-        for run in sorted(around, key=lambda r: r[0] - r[1])[:3]:
+        for run in sorted(around, key=lambda r: r[0] - r[1])[:3 if self._fuzzy_left > FUZZY_BUDGET_LONG else 0]:
             longer = self._fuzzy(words.keys(*run), words.literal(*run), lex, lenient)
             if longer.status == "match" and longer.length > best_len:
                 longer.span = run
