@@ -107,19 +107,18 @@ def level_heading(ctx: Context, asked, level_place) -> str:
 
 async def answer_for(ctx: Context, place, topic: str | None, via: str | None = None) -> None:
     _ = ctx._
-    if via:
-        ctx.reply(_("{district} belongs to {place}.", district=via, place=place.name))
+    belongs = _("{district} belongs to {place}.", district=via, place=place.name) + "\n" if via else ""
     gazetteer = ctx.app.places.gazetteer
     levels, topic_found = await directory.contacts_for(ctx.session, gazetteer, place, topic)
     esc = html.escape
     if not levels:
-        ctx.reply(
+        ctx.reply(belongs +
             _("For {place} no contact is registered yet. What you can do: ask at the town hall or the district "
               "office (Landratsamt), or tell your coordinator about this gap. Coordinators can add their entry with "
               "/myentry.", place=place.label),
         )
         return
-    parts = [_("Contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
+    parts = [esc(belongs) + _("Contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
     if topic and not topic_found:
         parts.append(_("(Nobody is registered for the topic \"{topic}\" there; here are all contacts.)",
                        topic=esc(topic_label(ctx, topic))))

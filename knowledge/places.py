@@ -15,7 +15,17 @@ Resolution runs from cheap and certain to expensive and doubtful:
    accepted within 1 edit for 5-7 characters, 2 for 8-14 and 3 for longer names, and only when no other
    place is as close; a tie is a question.
 
-Data: ``knowledge/gazetteer`` (see its README for sources and licences).
+Districts (Ortsteile, former Gemeinden) lead to their Gemeinde, and the candidate says by which name
+(:attr:`Candidate.via`), so that the answer can say "Sachsenhausen gehört zu Frankfurt am Main"; a Gemeinde's
+name that is also a district elsewhere is a question unless the Gemeinde is a large city.  Same-named places
+are ordered by population.  Uninhabited gemeindefreie Gebiete are found only by their own name.
+
+The work per message is bounded: a message longer than ``MAX_TEXT`` characters is cut, in one linear pass,
+to at most ``MAX_WORDS`` words that can begin a place name (words after "in", "aus" ... and postal codes
+first), and the number of fuzzy searches per message is capped.
+
+Data: ``knowledge/gazetteer`` (see its README for sources and licences), built by
+``knowledge/build_gazetteer.py``.
 """
 
 from __future__ import annotations
