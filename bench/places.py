@@ -17,6 +17,12 @@ The naive approach for comparison: rapidfuzz process.extract with WRatio over al
 as the answer (names tied at the top score make it a question).
 Latency is measured warm, per query, with time.perf_counter_ns on one core, as the fastest of --repeat
 runs (default 3) so that other processes on a shared machine do not count as resolver time.
+
+Also printed: how complete the data is (inhabited Gemeinden with a postal code and a coordinate, postal codes
+that resolve, sub-municipal names), the worst latency over generated 2,000- and 10,000-character messages
+(prose, one long word, random short words, digits, place names in a row, misspelt names after "in"), and the
+resident memory (peak RSS) of the whole bot: the console app in a child process with a SQLite database,
+asked for contacts so that the directory and the place index are loaded (--no-memory skips it).
 """
 
 from __future__ import annotations
@@ -26,8 +32,11 @@ import json
 import os
 import random
 import re
+import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import unicodedata
 from collections import defaultdict
@@ -342,6 +351,91 @@ def generate_heldout(gz: Gazetteer, seed: int, per_category: int) -> list[dict]:
     return rows
 
 
+# ------------------------------------------------------------------------------------------- data, long input, memory
+
+
+def data_figures(gz: Gazetteer, index: PlaceIndex) -> None:
+    inhabited = [g for g in gz.gemeinden.values() if g.id not in gz.uninhabited]
+    with_code = sum(1 for g in inhabited if g.postal_codes)
+    with_point = sum(1 for g in inhabited if g.lat is not None and g.lon is not None)
+    codes = {c for g in gz.gemeinden.values() for c in g.postal_codes}
+    resolving = sum(1 for c in codes if index.resolve(c).status != "none")
+    names = {(n, a) for n, _, a in gz.ortsteile}
+    print(f"inhabited Gemeinden {len(inhabited)} of {len(gz.gemeinden)}: with postal code "
+          f"{100 * with_code / len(inhabited):.2f}%, with coordinate {100 * with_point / len(inhabited):.2f}%, "
+          f"with population {100 * sum(1 for g in inhabited if g.population) / len(inhabited):.2f}%")
+    print(f"postal codes {len(codes)}, resolving {100 * resolving / len(codes):.2f}%; "
+          f"sub-municipal names {len(names)}")
+
+
+def long_inputs(gz: Gazetteer, seed: int) -> dict[str, str]:
+    rng = random.Random(seed)
+    names = sorted(g.name for g in gz.gemeinden.values())
+    prose = ("Hallo zusammen, ich wohne seit drei Jahren in der Nähe von Nürtingen und möchte mich bei euch "
+             "ehrenamtlich engagieren, wer ist dafür mein Ansprechpartner? Danke und viele Grüße ")
+    makers = {
+        "prose": lambda: prose,
+        "one word": lambda: "a",
+        "short words": lambda: "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(1, 4)))
+        + " ",
+        "digits": lambda: f"{rng.randint(10000, 99999)} ",
+        "names": lambda: rng.choice(names) + " ",
+        "misspelt after in": lambda: "in " + _typo(rng, rng.choice(names)) + " ",
+        "capitals": lambda: rng.choice(["Bad", "Neustadt", "Sankt", "Ober", "Hausen", "Am", "Der"]) + " ",
+    }
+    out = {}
+    for size in (2000, 10000):
+        for kind, make in makers.items():
+            parts, n = [], 0
+            while n < size:
+                parts.append(make())
+                n += len(parts[-1])
+            out[f"{size} {kind}"] = "".join(parts)[:size]
+    return out
+
+
+def long_latency(index: PlaceIndex, gz: Gazetteer, seed: int, repeat: int) -> None:
+    worst: dict[int, tuple[float, str]] = {}
+    for name, text in long_inputs(gz, seed).items():
+        index.resolve(text)
+        best = min(_timed(index, text) for _ in range(max(repeat, 3)))
+        size = int(name.split()[0])
+        if best > worst.get(size, (0.0, ""))[0]:
+            worst[size] = (best, name)
+    for size, (t, name) in sorted(worst.items()):
+        print(f"worst latency over {size:,}-character messages: {t:.2f} ms ({name.split(' ', 1)[1]})")
+
+
+def _timed(index: PlaceIndex, text: str) -> float:
+    t0 = time.perf_counter_ns()
+    index.resolve(text)
+    return (time.perf_counter_ns() - t0) / 1e6
+
+
+def bot_memory() -> None:
+    """Peak resident memory of the console bot after contact questions (directory and place index loaded)."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "config.toml"
+        cfg.write_text(f'[bot]\ndata_dir = "{tmp}/data"\n[database]\nurl = "sqlite+aiosqlite:///{tmp}/bot.db"\n',
+                       encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HELFERBOT_")}
+        env["PYTHONPATH"] = str(root)
+        subprocess.run([sys.executable, "-m", "bot.cli", "migrate", "--config", str(cfg)], env=env,
+                       capture_output=True, check=True, timeout=300)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        script = "kontakt nürtingen\nkontakt sachsenhausen\n/kontakt 30974\nBildung in Esslingen\n/hilfe\n"
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "console", "--config", str(cfg)], env=env,
+                              input=script, capture_output=True, text=True, timeout=300)
+        elapsed = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ok = "Nürtingen" in done.stdout
+    note = "" if peak > before else " (at most; the migration child was larger)"
+    print(f"resident memory of the whole bot (console, all knowledge loaded): {peak / 1024:.0f} MB peak RSS"
+          f"{note}; session of 5 messages {elapsed:.1f} s{'' if ok else ' - the console did not answer!'}")
+
+
 # ------------------------------------------------------------------------------------------- main
 
 
@@ -353,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-heldout", type=Path, help="also write the generated set to this file")
     parser.add_argument("--misses", type=int, default=25, help="list this many queries not strictly right")
     parser.add_argument("--repeat", type=int, default=3, help="time each query this many times, keep the fastest")
+    parser.add_argument("--no-memory", action="store_true", help="do not start the bot to measure its memory")
     args = parser.parse_args(argv)
 
     if hasattr(os, "sched_setaffinity"):
@@ -364,6 +459,10 @@ def main(argv: list[str] | None = None) -> int:
     index = PlaceIndex(gz)
     t2 = time.perf_counter()
     print(f"gazetteer load {1000 * (t1 - t0):.0f} ms, index build {1000 * (t2 - t1):.0f} ms")
+    data_figures(gz, index)
+    long_latency(index, gz, args.seed, args.repeat)
+    if not args.no_memory:
+        bot_memory()
 
     with open(args.path, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]

@@ -81,34 +81,51 @@ def format_entry(ctx: Context, entry) -> str:
     return "\n".join(lines)
 
 
+def same_place(asked, level_place) -> bool:
+    """A kreisfreie Stadt and its Kreis are one place to the person asking."""
+    return level_place.id == asked.id or (getattr(level_place, "kreisfrei", False) and
+                                          level_place.id in (asked.kreis_id, asked.id[:5]))
+
+
+def district_label(ctx: Context, candidate) -> str:
+    """A choice found through a district says so: "Münster – Stadtteil von Stuttgart"."""
+    place = candidate.place
+    if not candidate.via:
+        return place.label
+    if getattr(place, "kreisfrei", False) or "stadt" in place.official_name.lower():
+        return ctx._("{district} – district of {place}", district=candidate.via, place=place.name)
+    return ctx._("{district} – part of {place}", district=candidate.via, place=place.name)
+
+
 def level_heading(ctx: Context, asked, level_place) -> str:
     esc = html.escape
-    if level_place.id == asked.id:
+    if same_place(asked, level_place):
         return "<b>" + esc(level_place.name) + "</b>"
     if level_place.kind == "kreis":
         return "<b>" + esc(level_place.name) + "</b> " + ctx._("(the Kreis of {place})", place=esc(asked.name))
     return "<b>" + esc(level_place.name) + "</b> " + ctx._("(the Land of {place})", place=esc(asked.name))
 
 
-async def answer_for(ctx: Context, place, topic: str | None) -> None:
+async def answer_for(ctx: Context, place, topic: str | None, via: str | None = None) -> None:
     _ = ctx._
+    belongs = _("{district} belongs to {place}.", district=via, place=place.name) + "\n" if via else ""
     gazetteer = ctx.services.places.gazetteer
     levels, topic_found = await directory.contacts_for(ctx.session, gazetteer, place, topic)
     esc = html.escape
     if not levels:
-        ctx.reply(
+        ctx.reply(belongs +
             _("For {place} no contact is registered yet. What you can do: ask at the town hall or the district "
               "office (Landratsamt), or tell your coordinator about this gap. Coordinators can add their entry with "
               "/myentry.", place=place.label),
         )
         return
-    parts = [_("Contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
+    parts = [esc(belongs) + _("Contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
     if topic and not topic_found:
         parts.append(_("(Nobody is registered for the topic \"{topic}\" there; here are all contacts.)",
                        topic=esc(topic_label(ctx, topic))))
     elif topic:
         parts.append(_("Topic: {topic}", topic=esc(topic_label(ctx, topic))))
-    if levels[0].place.id != place.id:
+    if not same_place(place, levels[0].place):
         parts.append(_("{place} has no entry of its own; these are responsible for it:", place=esc(place.name)))
     for level in levels:
         parts.append("")
@@ -131,13 +148,18 @@ async def lookup(ctx: Context, text: str, *, explicit: bool) -> bool:
     if resolution.status == "none" and rest != text:
         resolution = ctx.services.places.resolve(text)
     if resolution.status == "match":
-        await answer_for(ctx, resolution.best, topic)
+        await answer_for(ctx, resolution.best, topic, resolution.candidates[0].via)
         return True
     if resolution.status == "ambiguous":
         rows = []
+        labels = set()
         for candidate in resolution.candidates[:MAX_CHOICES]:
-            payload = {"place": candidate.place.id, "topic": topic}
-            rows.append([await ctx.button(candidate.place.label, "contact_place", payload)])
+            label = district_label(ctx, candidate)
+            if label in labels:
+                continue
+            labels.add(label)
+            payload = {"place": candidate.place.id, "topic": topic, "via": candidate.via}
+            rows.append([await ctx.button(label, "contact_place", payload)])
         ctx.reply(_("I know several places by that name. Which one do you mean?"), buttons=rows)
         return True
     if explicit or CONTACT_WORDS.search(text):
@@ -177,5 +199,6 @@ async def contact_place(ctx: Context, payload: dict) -> None:
     if place is None:
         ctx.reply(ctx._("This button is not valid (any more). Nothing was done. Send /help to start again."))
         return
-    await answer_for(ctx, place, topic if topic in TOPICS else None)
+    via = payload.get("via")
+    await answer_for(ctx, place, topic if topic in TOPICS else None, via if isinstance(via, str) else None)
 

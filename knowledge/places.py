@@ -15,7 +15,17 @@ Resolution runs from cheap and certain to expensive and doubtful:
    accepted within 1 edit for 5-7 characters, 2 for 8-14 and 3 for longer names, and only when no other
    place is as close; a tie is a question.
 
-Data: ``knowledge/gazetteer`` (see its README for sources and licences).
+Districts (Ortsteile, former Gemeinden) lead to their Gemeinde, and the candidate says by which name
+(:attr:`Candidate.via`), so that the answer can say "Sachsenhausen gehört zu Frankfurt am Main"; a Gemeinde's
+name that is also a district elsewhere is a question unless the Gemeinde is a large city.  Same-named places
+are ordered by population.  Uninhabited gemeindefreie Gebiete are found only by their own name.
+
+The work per message is bounded: a message longer than ``MAX_TEXT`` characters is cut, in one linear pass,
+to at most ``MAX_WORDS`` words that can begin a place name (words after "in", "aus" ... and postal codes
+first), and the number of fuzzy searches per message is capped.
+
+Data: ``knowledge/gazetteer`` (see its README for sources and licences), built by
+``knowledge/build_gazetteer.py``.
 """
 
 from __future__ import annotations
@@ -52,21 +62,30 @@ class Place:
     # Names of the parents, kept on the place so that a label needs no lookup.
     kreis_name: str | None = field(default=None, repr=False, compare=False)
     land_name: str = field(default="", repr=False, compare=False)
+    population: int = field(default=0, repr=False, compare=False)  # Destatis; orders same-named choices
+    kreisfrei: bool = field(default=False, repr=False, compare=False)  # a kreisfreie Stadt (or its Kreis)
 
     @property
     def label(self) -> str:
-        """Text for a button: "Neustadt (Hessen) (Landkreis Marburg-Biedenkopf, Hessen)"."""
-        if self.kind == "gemeinde":
-            return f"{self.name} ({self.kreis_name}, {self.land_name})"
-        if self.kind == "kreis":
-            return f"{self.name} ({self.land_name})"
-        return self.name
+        """Text for a button: "Neustadt (Hessen) (Landkreis Marburg-Biedenkopf, Hessen)"; a kreisfreie
+        Stadt names only its Land ("Frankfurt am Main (Hessen)"), a city state nothing ("Berlin")."""
+        parents = [self.kreis_name] if self.kind == "gemeinde" and not self.kreisfrei else []
+        if self.kind != "land":
+            parents.append(self.land_name)
+        shown: list[str] = []
+        for parent in parents:
+            if parent and parent != self.name and parent not in shown:
+                shown.append(parent)
+        return f"{self.name} ({', '.join(shown)})" if shown else self.name
 
 
 @dataclass(frozen=True)
 class Candidate:
     place: Place
     score: float  # 0..100
+    #: the Ortsteil (district, former Gemeinde) whose name was matched, when the place was found through it:
+    #: "Sachsenhausen" for Frankfurt am Main
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +139,37 @@ def _kreis_display(name: str) -> str:
     return _LOWER_WORD.sub(cap, name)
 
 
+#: Abbreviations of official Gemeinde names, written out for people ("Neustadt a.d.Aisch" -> "Neustadt an
+#: der Aisch"); the longer patterns first.  "St." stays: it is how the towns write themselves.
+_WRITTEN_OUT = [(re.compile(p), w) for p, w in (
+    (r"\bi\.\s?d\.\s?OPf\.", "in der Oberpfalz"), (r"\bi\.\s?d\.\s?O\.\s?L\.", "in der Oberlausitz"),
+    (r"\bO\.\s?L\.", "Oberlausitz"), (r"\bi\.\s?Bay\.", "in Bayern"), (r"\bi\.\s?OFr\.", "in Oberfranken"),
+    (r"\bi\.\s?UFr\.", "in Unterfranken"), (r"\bi\.\s?OB\b", "in Oberbayern"), (r"\bi\.\s?Schw\.", "in Schwaben"),
+    (r"\bb\.\s?Hl\.\s?Blut\b", "beim Heiligen Blut"), (r"\br\.\s?d\.\s?", "rechts der "),
+    (r"\bThür\.\s?Wald\b", "Thüringer Wald"), (r"\bSächs\.\s?Schw\.", "Sächsische Schweiz"),
+    (r"\ba\.\s?d\.\s?", "an der "), (r"\bv\.\s?d\.\s?", "vor der "), (r"\bi\.\s?d\.\s?", "in der "),
+    (r"\bo\.\s?d\.\s?", "ob der "), (r"(?<![\w.])a\.\s?", "am "), (r"(?<![\w.])b\.\s?", "bei "),
+    (r"(?<![\w.])i\.\s?", "im "), (r"(?<![\w.])u\.\s?", "und "), (r"\bOdw\.", "Odenwald"),
+    (r"\bErzgeb\.", "Erzgebirge"), (r"\bVogtl\.", "Vogtland"), (r"\bWestf\.", "Westfalen"), (r"\bSa\.", "Sachsen"),
+    (r"\bThür\.", "Thüringen"), (r"\bHann\.\s?", "Hannoversch "), (r"\bRhld\.", "Rheinland"),
+    (r"\bFürstl\.", "Fürstlich"), (r"\bForstgutsbez\.", "Forstgutsbezirk"),
+)]
+
+
+def written_out(name: str) -> str:
+    """An official short name with its abbreviations spelt out: "Kirchheim b.München" -> "Kirchheim bei
+    München", "Weiden i.d.OPf." -> "Weiden in der Oberpfalz"."""
+    if "." not in name and "i.OB" not in name:
+        return name.strip()
+    for pattern, words in _WRITTEN_OUT:
+        name = pattern.sub(words, name)
+    return re.sub(r"\s+", " ", name).strip()
+
+
+_FOLD_AE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_PARTS = re.compile(r"\d{4,5}|[^\W\d_]+(?:[.'’-][^\W\d_]+)*\.?")
+
+
 class Gazetteer:
     """Every Gemeinde, Kreis and Land with keys, parents, postal codes and a coordinate."""
 
@@ -132,6 +182,10 @@ class Gazetteer:
         self.ortsteile = ortsteile
         #: "Landkreis" or "kreisfreie Stadt" by Kreis id
         self.kreis_kinds = kreis_kinds
+        #: gemeindefreie Gebiete without inhabitants: kept for their keys, never offered
+        self.uninhabited: frozenset[str] = frozenset()
+        #: the codes of the postal list by Gemeinde (without those only OpenStreetMap adds)
+        self.listed_codes: dict[str, frozenset[str]] = {}
         self._by_kreis: dict[str, list[Place]] = defaultdict(list)
         for g in gemeinden.values():
             self._by_kreis[g.kreis_id or ""].append(g)
@@ -152,6 +206,12 @@ class Gazetteer:
         gem_rows = rows("gemeinden.csv")
         ort_rows = rows("ortsteile.csv")
 
+        osm_codes: dict[str, list[str]] = defaultdict(list)
+        if (directory / "plz_osm.csv").exists():  # ODbL, a file of its own; see its licence note
+            for r in rows("plz_osm.csv"):
+                osm_codes[r["ags"]].append(r["plz"])
+        kinds = {r["ars"]: r["kind"] for r in kreis_rows}
+
         ort_points: dict[str, list[tuple[float | None, float | None]]] = defaultdict(list)
         for r in ort_rows:
             ort_points[r["ags"]].append((_float(r["lat"]), _float(r["lon"])))
@@ -161,11 +221,14 @@ class Gazetteer:
             lat, lon = _float(r["lat"]), _float(r["lon"])
             if lat is None or lon is None:
                 lat, lon = _mean(ort_points.get(r["ags"], ()))
+            codes = sorted(set(r["plz"].split()) | set(osm_codes.get(r["ags"], ())))
             gemeinden[r["ags"]] = Place(
-                id=r["ags"], kind="gemeinde", name=r["name"].split(",")[0].strip(), official_name=r["name"],
+                id=r["ags"], kind="gemeinde", name=written_out(r["name"].split(",")[0]), official_name=r["name"],
                 kreis_id=r["kreis_ars"], land_id=r["land_ars"], lat=lat, lon=lon,
-                postal_codes=tuple(r["plz"].split()),
-                kreis_name=kreis_names.get(r["kreis_ars"]), land_name=land_names.get(r["land_ars"], ""))
+                postal_codes=tuple(codes),
+                kreis_name=kreis_names.get(r["kreis_ars"]), land_name=land_names.get(r["land_ars"], ""),
+                population=int(r.get("population") or 0),
+                kreisfrei=kinds.get(r["kreis_ars"]) == "kreisfreie Stadt")
 
         members: dict[str, list[Place]] = defaultdict(list)
         for g in gemeinden.values():
@@ -178,7 +241,8 @@ class Gazetteer:
                 id=r["ars"], kind="kreis", name=kreis_names[r["ars"]], official_name=r["name"],
                 kreis_id=r["ars"], land_id=r["land_ars"], lat=lat, lon=lon,
                 postal_codes=tuple(sorted({p for g in own for p in g.postal_codes})),
-                kreis_name=kreis_names[r["ars"]], land_name=land_names.get(r["land_ars"], ""))
+                kreis_name=kreis_names[r["ars"]], land_name=land_names.get(r["land_ars"], ""),
+                population=sum(g.population for g in own), kreisfrei=r["kind"] == "kreisfreie Stadt")
 
         laender: dict[str, Place] = {}
         for ars, name in land_names.items():
@@ -187,8 +251,12 @@ class Gazetteer:
                                  land_id=ars, lat=lat, lon=lon, postal_codes=(), land_name=name)
 
         ortsteile = [(r["name"], r["plz"], r["ags"]) for r in ort_rows if r["ags"] in gemeinden]
-        kinds = {r["ars"]: r["kind"] for r in kreis_rows}
-        return cls(gemeinden, kreise, laender, ortsteile, kinds)
+        gz = cls(gemeinden, kreise, laender, ortsteile, kinds)
+        gz.listed_codes = {r["ags"]: frozenset(r["plz"].split()) for r in gem_rows if r["plz"]}
+        if gem_rows and "population" in gem_rows[0]:
+            # forests, lakes and military areas without inhabitants: never a place someone lives or works in
+            gz.uninhabited = frozenset(g.id for g in gemeinden.values() if g.population == 0)
+        return gz
 
     def get(self, place_id: str) -> Place | None:
         return self.gemeinden.get(place_id) or self.kreise.get(place_id) or self.laender.get(place_id)
@@ -228,6 +296,16 @@ NAME, SHORT, ORTSTEIL, WEAK = 1, 2, 3, 4
 _SCORE_PENALTY = {NAME: 0.0, SHORT: 2.0, ORTSTEIL: 4.0, WEAK: 8.0}
 _RANK_PENALTY = {NAME: 0.0, SHORT: 0.3, ORTSTEIL: 0.5, WEAK: 0.7}
 _MAX_SPAN = 8
+#: A message longer than this is cut to the words that may begin a place name (see PlaceIndex._cut_text);
+#: at most MAX_WORDS words reach the matching steps, and only the first MAX_SCAN characters are read.
+MAX_TEXT = 300
+MAX_WORDS = 32
+MAX_SCAN = 12_000
+#: fuzzy searches (about 0.3-1 ms each) per message, and per long message
+FUZZY_BUDGET = 16
+FUZZY_BUDGET_LONG = 1
+#: inhabitants from which a Gemeinde is what people mean by its name, before any district of that name
+BIG_CITY = 100_000
 _MAX_FUZZY_CALLS = 6
 
 #: English and colloquial names that people use for German cities.
@@ -259,6 +337,7 @@ class _Outcome:
     length: int = 0  # characters of the message the answer covers
     span: tuple[int, int] = (0, 0)  # the words it covers
     choices: list[str] = field(default_factory=list)  # the places an "ambiguous" answer hesitates between
+    via: dict[str, str] = field(default_factory=dict)  # place id -> the Ortsteil name it was found by
 
 
 def _nothing() -> _Outcome:
@@ -331,8 +410,8 @@ class _FuzzyTable:
         self.lens = [len(k) for k in self.keys]
         self.refs = [v for _, v in items]
 
-    def near(self, key: str, max_edits: int, found: dict[str, tuple[int, int]]) -> None:
-        """Add places with a name within ``max_edits`` to ``found`` (id -> (distance, tier)).
+    def near(self, key: str, max_edits: int, found: dict[str, tuple[int, int, str]]) -> None:
+        """Add places with a name within ``max_edits`` to ``found`` (id -> (distance, tier, name)).
 
         OSA over the names of similar length finds the candidates fast; the Damerau-Levenshtein distance
         then counts a swap next to an insertion ("Burtenbahjc") as two edits, as a person would."""
@@ -349,7 +428,7 @@ class _FuzzyTable:
             for pid, tier in self.refs[lo + pos].items():
                 old = found.get(pid)
                 if old is None or dist + _RANK_PENALTY[tier] < old[0] + _RANK_PENALTY[old[1]]:
-                    found[pid] = (dist, tier)
+                    found[pid] = (dist, tier, name)
 
 
 class _Lexicon:
@@ -367,12 +446,12 @@ class _Lexicon:
                                                                  defaultdict(dict))
 
     def add(self, raw: str | list[str], place_id: str, tier: int, fuzzy: bool = True,
-            literal: bool = False) -> None:
-        """Index a name given as text or as raw tokens, in both umlaut spellings."""
+            literal: bool = False) -> tuple[str, str]:
+        """Index a name given as text or as raw tokens, in both umlaut spellings (returned)."""
         toks = nz.raw_tokens(raw) if isinstance(raw, str) else raw
         ae, a = nz.spellings(toks)
         if not ae:
-            return
+            return ae, a
         written = " ".join(toks)
         if literal:
             self.literal[written].add(place_id)
@@ -388,6 +467,7 @@ class _Lexicon:
             old = table[key].get(place_id)
             if old is None or tier < old:
                 table[key][place_id] = tier
+        return ae, a
 
     def freeze(self) -> None:
         self.exact = dict(self.exact)
@@ -404,8 +484,8 @@ class _Lexicon:
                 out[pid] = min(tier, out.get(pid, tier))
         return out
 
-    def near(self, keys: tuple[str, ...], written: str, max_edits: int) -> dict[str, tuple[int, int]]:
-        found: dict[str, tuple[int, int]] = {}
+    def near(self, keys: tuple[str, ...], written: str, max_edits: int) -> dict[str, tuple[int, int, str]]:
+        found: dict[str, tuple[int, int, str]] = {}
         self.spelled.near(keys[0], max_edits, found)
         self.plain.near(keys[-1], max_edits, found)
         if written != keys[0] and not found:
@@ -499,6 +579,7 @@ class PlaceIndex:
         self._postal: dict[str, list[str]] = defaultdict(list)
         self._size: dict[str, float] = {}
         self._city: set[str] = set()
+        self._ortsteil_names: dict[str, dict[str, str]] = {}
         self._build()
 
     # ------------------------------------------------------------------ build
@@ -507,29 +588,47 @@ class PlaceIndex:
         gz = self.gazetteer
         names = self._names
         for g in gz.gemeinden.values():
-            aliases = _name_aliases(g.name)
-            for role, tier, fuzzy in (("full", NAME, True), ("short", SHORT, True), ("exact_only", SHORT, False),
-                                      ("spelled", SHORT, True), ("weak", WEAK, True)):
-                for toks in aliases[role]:
-                    names.add(toks, g.id, tier, fuzzy, literal=role in ("full", "short", "exact_only"))
+            if g.id in gz.uninhabited:
+                continue
+            official = g.official_name.split(",")[0].strip()
+            for form in dict.fromkeys((g.name, official)):  # "Neustadt an der Aisch", "Neustadt a.d.Aisch"
+                aliases = _name_aliases(form)
+                for role, tier, fuzzy in (("full", NAME, True), ("short", SHORT, True),
+                                          ("exact_only", SHORT, False), ("spelled", SHORT, True),
+                                          ("weak", WEAK, True)):
+                    for toks in aliases[role]:
+                        names.add(toks, g.id, tier, fuzzy, literal=role in ("full", "short", "exact_only"))
             suffix = g.official_name.partition(",")[2].lower()
             if "st" in suffix.split() or "stadt" in suffix or gz.kreis_kinds.get(g.kreis_id or "") \
                     == "kreisfreie Stadt":
                 self._city.add(g.id)
-            self._size[g.id] = len(g.postal_codes)
+            self._size[g.id] = g.population or len(g.postal_codes)
             for code in g.postal_codes:
                 self._postal[code].append(g.id)
-        for ids in self._postal.values():
-            ids.sort(key=self._order)
+        # A code that the postal list gives to one Gemeinde means that Gemeinde, even where its delivery area
+        # reaches into a neighbour (OpenStreetMap lists both); codes only OpenStreetMap knows mean all it lists.
+        for code, ids in self._postal.items():
+            main = [i for i in ids if code in gz.listed_codes.get(i, ())]
+            ids[:] = sorted(main or ids, key=self._order)
+
+        for g in gz.gemeinden.values():
+            # a forest or lake is found by its own name only, and never for a town's name or a code
+            if g.id in gz.uninhabited and not names.lookup(nz.spellings(g.name)):
+                names.add(g.name, g.id, NAME, literal=True)
 
         for name, _code, ags in gz.ortsteile:
-            for text in {name, name.split(",")[0]}:
-                names.add(text, ags, ORTSTEIL)
+            if ags in gz.uninhabited:
+                continue
             owner = gz.gemeinden[ags].name
-            for prefix in {owner, re.split(r"[(/,]", owner)[0].strip()}:
+            shown = name.split(",")[0].strip()
+            for prefix in sorted({owner, re.split(r"[(/,]", owner)[0].strip()}):
                 rest = name[len(prefix) + 1:]
                 if name.startswith(prefix + " ") and len(rest) > 3 and rest.lower() not in _HYPHEN_PREFIXES:
-                    names.add(rest, ags, WEAK)  # "Degerloch" for "Stuttgart Degerloch"
+                    # "Degerloch" for "Stuttgart Degerloch"
+                    self._note_ortsteil(names.add(rest, ags, WEAK), ags, rest)
+                    shown = rest
+            for text in {name, name.split(",")[0]}:
+                self._note_ortsteil(names.add(text, ags, ORTSTEIL), ags, shown)
 
         for k in gz.kreise.values():
             self._size[k.id] = 0.5
@@ -565,19 +664,63 @@ class PlaceIndex:
         # the start of a misspelt longer name
         self._prefixes = {" ".join(toks[:k]) for toks in (key.split() for key in names.exact)
                           for k in range(1, len(toks))}
+        self._longest = max(len(key) for key in names.exact)
+        self._fuzzy_left = FUZZY_BUDGET
+        self._starts = frozenset(key.split()[0] for key in names.exact) - self._fillers - nz.CONNECTOR_FORMS
+        if "sankt" in self._starts:
+            self._starts |= {"st", "st."}
         names.freeze()
         self._kreise.freeze()
+
+    def _note_ortsteil(self, keys: tuple[str, str], ags: str, shown: str) -> None:
+        for key in keys:
+            if key:
+                self._ortsteil_names.setdefault(key, {}).setdefault(ags, shown)
+
+    def ortsteil_name(self, key: str, place_id: str) -> str | None:
+        """The Ortsteil of ``place_id`` written as the sources write it, for a normalised name key."""
+        return self._ortsteil_names.get(key, {}).get(place_id)
 
     # ------------------------------------------------------------------ resolve
 
     def resolve(self, query: str, limit: int = 10) -> Resolution:
         limit = max(1, min(limit, 10))
         text = query or ""
+        self._fuzzy_left = FUZZY_BUDGET
+        if len(text) > MAX_TEXT:
+            text = self._cut_text(text)
+            self._fuzzy_left = FUZZY_BUDGET_LONG
         words = _Words.of(text)
+        if len(words) > MAX_WORDS:
+            words = self._cut(words)
         outcome = self._resolve_postal(text, words)
         if outcome is None:
             outcome = self._resolve_words(words)
         return self._resolution(query, outcome, limit)
+
+    def _cut_text(self, text: str) -> str:
+        """A long message without the words that cannot begin a place name, so that tokenising and every
+        later step stay linear in its length: a word is kept when a name starts with it, with the few words
+        after it that a name may continue with; words after "in", "aus", "bei" and postal codes come first."""
+        # folded once, as a whole: in a long message capitals and "ß" no longer tell names apart
+        parts = low = _PARTS.findall(text[:MAX_SCAN].lower().translate(_FOLD_AE))
+        starts, locatives = self._starts, nz.LOCATIVES
+        strong = [k for k, p in enumerate(low) if p[0].isdigit() or (k and low[k - 1] in locatives)]
+        weak = [k for k, p in enumerate(low) if p in starts]
+        chosen: set[int] = set()
+        for k in strong + weak:
+            if len(chosen) >= MAX_WORDS:
+                break
+            chosen.update(range(k, min(len(parts), k + 4)))
+        kept: list[str] = []
+        for k in sorted(chosen):
+            if kept and k - 1 not in chosen:
+                kept.append("·")  # a gap: no name spans it
+            kept.append(parts[k])
+        return " ".join(kept)
+
+    def _cut(self, words: _Words) -> _Words:
+        return words.subset(range(MAX_WORDS))
 
     def _resolution(self, query: str, outcome: _Outcome, limit: int) -> Resolution:
         seen: set[str] = set()
@@ -587,7 +730,7 @@ class PlaceIndex:
             if pid in seen or place is None:
                 continue
             seen.add(pid)
-            cands.append(Candidate(place, round(max(0.0, min(100.0, score)), 1)))
+            cands.append(Candidate(place, round(max(0.0, min(100.0, score)), 1), outcome.via.get(pid)))
             if len(cands) >= limit:
                 break
         status = outcome.status if cands else "none"
@@ -618,7 +761,8 @@ class PlaceIndex:
             return _nothing()
         refs = self._names.lookup(words.keys())
         if refs:
-            return self._decide_exact(refs, self._names.literal.get(words.literal(), set()), False)
+            return self._decide_exact(refs, self._names.literal.get(words.literal(), set()), False,
+                                      words.keys())
         cues = [(False, False) if t in self._fillers else _is_kreis_cue(t) for t in words.ae]
         if any(cue for cue, _ in cues):
             # "LK Esslingen", "Main Kinzig Kreis", "Vogelsbergkreis", "Kresi Holzminden": the Kreis names
@@ -708,19 +852,21 @@ class PlaceIndex:
         best_refs: dict[str, int] = {}
         best_literal: set[str] = set()
         longest = [h for h in hits if h[0] == best_len]
+        best_keys = tuple(k for _, i, j, _, _ in longest for k in words.keys(i, j))
         for _, _, _, refs, literal in longest:
             for pid, tier in refs.items():
                 best_refs[pid] = min(tier, best_refs.get(pid, tier))
             best_literal |= literal
         best_span = longest[0][1:3]
         prefer_city = any(t in nz.CITY_WORDS for t in words.ae)
-        exact = self._decide_exact(best_refs, best_literal, prefer_city)
+        exact = self._decide_exact(best_refs, best_literal, prefer_city, best_keys)
         exact.length, exact.span = best_len, best_span
         others = [h for h in hits if h[2] <= best_span[0] or h[1] >= best_span[1]]
         if others and all(len(p) in (2, 5) for p in exact.choices):
             # "Hausen Rhön-Grabfeld", "Neustadt in Rheinland-Pfalz": a Gemeinde inside the named Kreis or Land
             for _, i, j, refs, literal in sorted(others, key=lambda h: -h[0]):
-                inner = self._within(self._decide_exact(refs, literal, prefer_city), set(exact.choices))
+                inner = self._within(self._decide_exact(refs, literal, prefer_city, words.keys(i, j)),
+                                     set(exact.choices))
                 if inner is not None:
                     inner.length, inner.span = best_len, (min(i, best_span[0]), max(j, best_span[1]))
                     return inner
@@ -733,7 +879,7 @@ class PlaceIndex:
         if lex is self._names and words.keys(*best_span)[0] in self._prefixes:
             around += [(best_span[0], j) for j in range(min(n, best_span[1] + 3), best_span[1], -1)
                        if kinds[j - 1] != "conn" and (best_span[0], j) not in around]
-        for run in sorted(around, key=lambda r: r[0] - r[1])[:3]:
+        for run in sorted(around, key=lambda r: r[0] - r[1])[:3 if self._fuzzy_left > FUZZY_BUDGET_LONG else 0]:
             longer = self._fuzzy(words.keys(*run), words.literal(*run), lex, lenient)
             if longer.status == "match" and longer.length > best_len:
                 longer.span = run
@@ -752,7 +898,7 @@ class PlaceIndex:
             return None
         ranked = [(p, 100.0) for p in inside] + [(p, s - 10) for p, s in outcome.ranked if p not in inside]
         status = "match" if len(inside) == 1 else "ambiguous"
-        return _Outcome(status, ranked, outcome.length, outcome.span, inside)
+        return _Outcome(status, ranked, outcome.length, outcome.span, inside, outcome.via)
 
     @staticmethod
     def _runs(kinds: list[str]) -> list[tuple[int, int, int]]:
@@ -793,7 +939,7 @@ class PlaceIndex:
         for a, b, _ in runs:
             if alone or self._after_locative(words, kinds, a):
                 spans.append((a, b, True))
-            for width in range(b - a - 1, 0, -1):
+            for width in range(min(b - a - 1, _MAX_SPAN), 0, -1):
                 spans.extend((s, s + width, False) for s in range(a, b - width + 1)
                              if kinds[s] == "word" and kinds[s + width - 1] == "word"
                              and self._after_locative(words, kinds, s))
@@ -829,7 +975,19 @@ class PlaceIndex:
     def _order(self, pid: str) -> tuple[float, str]:
         return -self._size.get(pid, 0.0), pid
 
-    def _decide_exact(self, refs: dict[str, int], literal: set[str], prefer_city: bool) -> _Outcome:
+    def _via(self, refs: dict[str, int], keys: tuple[str, ...]) -> dict[str, str]:
+        """The Ortsteil names by which places of ``refs`` were found (not their own names)."""
+        via = {}
+        for pid, tier in refs.items():
+            if tier in (ORTSTEIL, WEAK):
+                name = next((n for k in keys if (n := self.ortsteil_name(k, pid))), None)
+                if name:
+                    via[pid] = name
+        return via
+
+    def _decide_exact(self, refs: dict[str, int], literal: set[str], prefer_city: bool,
+                      keys: tuple[str, ...] = ()) -> _Outcome:
+        via = self._via(refs, keys)
         classes = [[p for p, t in refs.items() if t <= SHORT], [p for p, t in refs.items() if t == ORTSTEIL],
                    [p for p, t in refs.items() if t == WEAK]]
         group = next(c for c in classes if c)
@@ -845,31 +1003,41 @@ class PlaceIndex:
         if status == "ambiguous":
             top = group if len(group) <= 10 else top
         top = sorted(top, key=lambda p: (p not in literal, self._order(p)))
+        # A Gemeinde's name that is also a district elsewhere ("Hahn": the village in the Hunsrück, and
+        # Taunusstein-Hahn) is a question, unless the Gemeinde is a city that people mean by the name.
+        districts = [p for p in sorted(via, key=self._order) if p not in top and refs[p] == ORTSTEIL]
+        if group is classes[0] and districts and len(top) < 10 and \
+                max(self._size.get(p, 0.0) for p in top) < BIG_CITY:
+            top = top + districts[:10 - len(top)]
+            status = "ambiguous"
         rest = sorted((p for p in refs if p not in top), key=lambda p: (refs[p], self._order(p)))
         ranked = [(p, 100.0 - _SCORE_PENALTY[refs[p]]) for p in top] + \
                  [(p, 95.0 - _SCORE_PENALTY[refs[p]]) for p in rest]
-        return _Outcome(status, ranked, choices=top)
+        return _Outcome(status, ranked, choices=top, via=via)
 
     def _fuzzy(self, keys: tuple[str, ...], written: str, lex: _Lexicon, lenient: bool = False) -> _Outcome:
         n = len(keys[0])
         allowed = allowed_edits(n + 1 if lenient else n)
-        if allowed == 0:
+        if allowed == 0 or n > self._longest + 3 or self._fuzzy_left <= 0:
             return _nothing()
+        self._fuzzy_left -= 1
         found = lex.near(keys, written, allowed)
         if not found:
             return _nothing()
         ranked = sorted(found.items(), key=lambda kv: (kv[1][0] + _RANK_PENALTY[kv[1][1]], self._order(kv[0])))
-        best_id, (d1, t1) = ranked[0]
-        rivals = [(pid, d, t) for pid, (d, t) in ranked[1:] if d <= d1 and t <= t1]
+        best_id, (d1, t1, _) = ranked[0]
+        via = {pid: shown for pid, (_, t, name) in found.items() if t in (ORTSTEIL, WEAK)
+               and (shown := self.ortsteil_name(name, pid) or self.ortsteil_name(nz.fold(name, "ae"), pid))}
+        rivals = [(pid, d, t) for pid, (d, t, _) in ranked[1:] if d <= d1 and t <= t1]
 
         def score(d: int, t: int) -> float:
             return 100.0 * (1 - d / max(n, 1)) - _SCORE_PENALTY[t]
 
         if not rivals:
-            out = [(best_id, score(d1, t1))] + [(p, score(d, t)) for p, (d, t) in ranked[1:] if d <= d1 + 1]
-            return _Outcome("match", out, length=n)
-        close = [(pid, score(d, t)) for pid, (d, t) in ranked if d <= d1]
-        return _Outcome("ambiguous", close, length=n, choices=[pid for pid, _ in close])
+            out = [(best_id, score(d1, t1))] + [(p, score(d, t)) for p, (d, t, _) in ranked[1:] if d <= d1 + 1]
+            return _Outcome("match", out, length=n, via=via)
+        close = [(pid, score(d, t)) for pid, (d, t, _) in ranked if d <= d1]
+        return _Outcome("ambiguous", close, length=n, choices=[pid for pid, _ in close], via=via)
 
 
 @cache

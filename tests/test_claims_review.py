@@ -239,7 +239,7 @@ async def test_the_reviewer_sees_duplicates_distance_and_the_year_total(app, cha
     await rita.say("/pruefen")
     await rita.press(f"#{far}")
     assert f"Antrag #{first} (dieselbe Belegdatei" in rita.text
-    assert "500 km beantragt; die Luftlinie beträgt 19,5 km – mehr" in rita.text
+    assert "500 km beantragt; die Luftlinie beträgt 20,6 km – mehr" in rita.text
     assert "Summe dieser Person im Jahr" in rita.text and "4 Anträgen" in rita.text
     await rita.say("/pruefen")
     await rita.press(f"#{short}")

@@ -112,7 +112,11 @@ def test_neustadt_asks_with_the_kreis_in_every_label(index, gz):
     for cand in res.candidates:
         place = cand.place
         assert place.name.startswith("Neustadt")
-        assert place.label == f"{place.name} ({gz.kreise[place.kreis_id].name}, {gz.laender[place.land_id].name})"
+        if gz.kreis_kinds[place.kreis_id] == "kreisfreie Stadt":
+            assert place.label == f"{place.name} ({gz.laender[place.land_id].name})"
+        else:
+            assert place.label == \
+                f"{place.name} ({gz.kreise[place.kreis_id].name}, {gz.laender[place.land_id].name})"
         kreise.add(place.kreis_id)
     assert len(kreise) == len(res.candidates)
 
@@ -151,6 +155,8 @@ def test_every_gemeinde_is_offered_for_its_own_name(index, gz):
     for g in gz.gemeinden.values():
         same[g.name] += 1
     for g in gz.gemeinden.values():
+        if g.id in gz.uninhabited:
+            continue
         ids = [c.place.id for c in index.resolve(g.name).candidates]
         assert g.id in ids or same[g.name] > 10, g.name
 
@@ -163,8 +169,11 @@ def test_every_landkreis_by_its_name(index, gz):
 
 def test_labels(gz):
     assert gz.get("08116049").label == "Nürtingen (Landkreis Esslingen, Baden-Württemberg)"
-    assert gz.get("07316000").label == \
-        "Neustadt an der Weinstraße (Neustadt an der Weinstraße, Rheinland-Pfalz)"
+    assert gz.get("07316000").label == "Neustadt an der Weinstraße (Rheinland-Pfalz)"  # kreisfrei
+    assert gz.get("11000000").label == "Berlin"
+    assert gz.get("06412000").label == "Frankfurt am Main (Hessen)"
+    assert gz.get("09575153").label.startswith("Neustadt an der Aisch (")
+    assert gz.get("09184127").name == "Höhenkirchen-Siegertsbrunn"
     assert gz.get("08116").label == "Landkreis Esslingen (Baden-Württemberg)"
     assert gz.get("06").label == "Hessen"
     assert gz.get("05154").name == "Kreis Kleve"            # the source writes "Kreis kleve"
@@ -240,3 +249,56 @@ def test_accuracy_on_the_dev_set(index):
     assert strict / n >= 0.96
     assert offered / n >= 0.99
     assert wrong / n <= 0.005
+
+
+@pytest.mark.parametrize(("query", "expected", "district"), [
+    ("Zizishausen", "08116049", "Zizishausen"),
+    ("zizishausn", "08116049", "Zizishausen"),
+    ("Bleidenstadt", "06439015", "Bleidenstadt"),
+    ("oberesslingen", "08116019", "Oberesslingen"),
+    ("Wer ist in Mainz-Kastel zuständig?", "06414000", "Mainz-Kastel"),
+    ("Degerloch", "08111000", "Degerloch"),
+])
+def test_a_district_resolves_to_its_gemeinde_and_says_through_which_name(index, query, expected, district):
+    res = index.resolve(query)
+    assert res.status == "match" and res.best.id == expected
+    assert res.candidates[0].via == district
+
+
+def test_a_gemeinde_named_like_a_district_elsewhere_is_asked_back(index):
+    res = index.resolve("hahn")
+    assert res.status == "ambiguous"
+    by_id = {c.place.id: c.via for c in res.candidates}
+    assert by_id.get("06439015") == "Hahn" and "07140044" in by_id and by_id["07140044"] is None
+    sachsen = index.resolve("sachsenhausen")
+    assert "06412000" in {c.place.id for c in sachsen.candidates}
+    assert all(c.place.name != "Dachsenhausen" for c in sachsen.candidates)
+
+
+def test_postal_codes_of_formerly_unknown_gemeinden(index):
+    assert answer(index, "30974") == "03241020"
+    assert answer(index, "PLZ 63791") == "09671114"
+    assert answer(index, "58739") == "05974056"
+
+
+def test_same_names_are_ordered_by_population(index):
+    res = index.resolve("Frankfurt")
+    assert [c.place.id for c in res.candidates[:2]] == ["06412000", "12053000"]
+
+
+def test_labels_write_out_abbreviations_and_never_repeat(gz):
+    labels = [g.label for g in gz.gemeinden.values()]
+    assert not [label for label in labels if "a.d." in label or " b." in label or "i.d." in label]
+    assert gz.get("09184127").label == "Höhenkirchen-Siegertsbrunn (Landkreis München, Bayern)"
+    kirchheim = [g for g in gz.gemeinden.values() if g.official_name.startswith("Kirchheim b.München")]
+    assert [g.name for g in kirchheim] == ["Kirchheim bei München"]
+    for g in gz.gemeinden.values():
+        inside = g.label[len(g.name):].strip(" ()").split(", ")
+        assert g.name not in inside and len(inside) == len(set(inside)), g.label
+
+
+def test_a_place_is_found_in_a_long_message(index):
+    filler = "Ich habe eine Frage zu den Fahrtkosten und den Terminen der nächsten Wochen. " * 30
+    assert answer(index, filler + "Wer ist mein Ansprechpartner in Nürtingen?") == "08116049"
+    assert index.resolve("a" * 10_000).status == "none"
+    assert answer(index, "Bad Neu Ober " * 700 + "Ansprechpartner in Zizishausen") == "08116049"
