@@ -56,6 +56,7 @@ from bot import outbox
 from bot.config import Config
 from bot.i18n import Translator
 from bot.messages import IncomingMessage, OutgoingFile, Reply
+from bot.platforms import matrix_crosssigning as crosssigning
 from bot.platforms import matrix_media as media
 from bot.platforms import matrix_text as mtext
 from bot.platforms.base import DeliveryError, PermanentDeliveryError, RetryLater
@@ -157,6 +158,9 @@ class MatrixAdapter:
         self._told: set[str] = set()
         self._display_name = ""
         self._limited_until = 0.0
+        self.cross_signing: crosssigning.Outcome | None = None
+        """What became of the bot's cross-signing identity on this connection (None: not settled yet)."""
+        self._cross_signing_next = 0.0
 
     # --- identity --------------------------------------------------------------------------------------------
     @property
@@ -256,6 +260,8 @@ class MatrixAdapter:
         log.info("Matrix: %s on device %s", client.user_id, client.device_id)
         # Before the first sync, so people who write at once can already encrypt for this device.
         await self._keep_keys()
+        self.cross_signing, self._cross_signing_next = None, 0.0
+        await self._keep_cross_signing()
 
     async def _sync_once(self) -> None:
         client = self.client
@@ -294,6 +300,7 @@ class MatrixAdapter:
             self.ready.set()
             await self._load_display_name()
         await self._keep_keys()
+        await self._keep_cross_signing()
         self._retry_locked()
 
     async def _keep_keys(self) -> None:
@@ -311,6 +318,22 @@ class MatrixAdapter:
                 await client.keys_claim(client.get_users_for_key_claiming())
         except (aiohttp.ClientError, TimeoutError, nio.LocalProtocolError) as exc:
             log.warning("Matrix key exchange failed (%s); trying again after the next sync", type(exc).__name__)
+
+    async def _keep_cross_signing(self) -> None:
+        """Sign this device with the account's cross-signing identity (creating it the first time); after a
+        failure try again with a later sync, so a homeserver hiccup never stops the bot."""
+        client = self.client
+        assert client is not None
+        if self.cross_signing is not None or time.monotonic() < self._cross_signing_next:
+            return
+        try:
+            self.cross_signing = await crosssigning.ensure_identity(
+                homeserver=self.settings.homeserver, access_token=client.access_token, user_id=client.user_id,
+                device_id=client.device_id, password=self.settings.password, store_dir=self.store_dir)
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError, crosssigning.CrossSigningError) as exc:
+            self._cross_signing_next = time.monotonic() + 60
+            log.warning("Matrix cross-signing not done yet (%s: %s); trying again in a minute",
+                        type(exc).__name__, exc)
 
     async def _load_display_name(self) -> None:
         assert self.client is not None
