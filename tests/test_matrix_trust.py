@@ -136,5 +136,14 @@ async def test_an_identity_the_bot_does_not_hold_is_left_alone_and_explained(
             await asyncio.sleep(0.1)
         assert "nicht lesen" in sina.refused[0]["body"]
         assert not [m for m in sina.received if m["sender"] == bot.user_id]
+
+        # The operator asks for a reset once: the account gets a new identity the bot holds.
+        await bot.app.stop()
+        again = await start_bot(localpart=localpart, reset_cross_signing=True)
+        assert again.adapter.cross_signing is Outcome.SIGNED
+        new_master = await _master_key(synapse, sina.client.access_token, bot.user_id)
+        assert new_master not in (None, foreign_master)
+        keys = await query_keys(synapse.url, sina.client.access_token, bot.user_id)
+        assert cross_signed_devices(keys, bot.user_id) == {again.adapter.device_id}
     finally:
         await sina.stop()

@@ -10,10 +10,10 @@ has to re-verify anything, and messages encrypted while the bot was down are sti
 Trust policy. The bot encrypts its replies for every device the homeserver lists for the members of a room,
 verified or not (`ignore_unverified_devices=True`), and it reads messages from unverified devices. A device's
 signing key is pinned the first time the bot sees it (trust on first use: a device id that later shows up with a
-different key is not accepted). The bot does not verify anyone and does not take part in cross-signing, so Element
-marks its messages as coming from an unverified device. The trade-off: verification would need an interactive
-ceremony per volunteer that most of them cannot do, and a bot that refused unverified devices would simply stop
-answering; in exchange, whoever controls the homeserver could add a device to a member's account and receive the
+different key is not accepted). The bot's own device is cross-signed by the account's identity (see
+`matrix_crosssigning`), so Element trusts it without anyone verifying the bot; the bot itself does not verify
+anyone. The trade-off: verification would need an interactive ceremony per volunteer that most of them cannot do,
+and a bot that refused unverified devices would simply stop answering; in exchange, whoever controls the homeserver could add a device to a member's account and receive the
 bot's replies to that member. Run the bot on a homeserver you trust, as you would for the members' own accounts.
 
 Where the bot answers. In a direct chat (at most two members and no room name, which is how Element creates one)
@@ -329,7 +329,8 @@ class MatrixAdapter:
         try:
             self.cross_signing = await crosssigning.ensure_identity(
                 homeserver=self.settings.homeserver, access_token=client.access_token, user_id=client.user_id,
-                device_id=client.device_id, password=self.settings.password, store_dir=self.store_dir)
+                device_id=client.device_id, password=self.settings.password, store_dir=self.store_dir,
+                reset=self.settings.reset_cross_signing)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError, crosssigning.CrossSigningError) as exc:
             self._cross_signing_next = time.monotonic() + 60
             log.warning("Matrix cross-signing not done yet (%s: %s); trying again in a minute",

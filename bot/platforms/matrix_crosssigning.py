@@ -18,6 +18,7 @@ import base64
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -217,10 +218,13 @@ async def _upload_keys(api: _Api, keys: CrossSigningKeys, password: str) -> bool
 
 
 async def ensure_identity(*, homeserver: str, access_token: str, user_id: str, device_id: str, password: str,
-                          store_dir: Path, http: aiohttp.ClientSession | None = None) -> Outcome:
+                          store_dir: Path, reset: bool = False,
+                          http: aiohttp.ClientSession | None = None) -> Outcome:
     """Make sure the account has the bot's cross-signing identity and the bot's device is signed by it.
 
-    Safe to call on every start: it only uploads what is missing. Network errors propagate; the caller retries.
+    Safe to call on every start: it only uploads what is missing. With `reset`, an identity the bot does not hold
+    is replaced by a new one (the operator asked for it); without, it is left alone. Network errors propagate;
+    the caller tries again later.
     """
     own_session = http is None
     http = http or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
@@ -229,26 +233,24 @@ async def ensure_identity(*, homeserver: str, access_token: str, user_id: str, d
         keys = load_keys(store_dir, user_id)
         published = await api.own_keys(user_id)
         published_master = only_key(published["master"])
-        if keys is None:
-            if published_master is not None:
-                log.error(
-                    "the Matrix account %s already has a cross-signing identity (master key %s) whose private keys "
-                    "the bot does not hold (%s is missing). The bot keeps working, but Element shows its messages "
-                    "as unverified and clients that exclude insecure devices will not talk to it. Restore %s from "
-                    "the backup, or reset the account's cross-signing identity (see README, \"Encryption and "
-                    "trust\") and restart the bot.", user_id, published_master, KEYS_FILE, KEYS_FILE)
-                return Outcome.FOREIGN
+        foreign = published_master is not None and (keys is None or published_master != keys.master.public)
+        if foreign and not reset:
+            _explain_foreign(user_id, published_master, keys)
+            return Outcome.FOREIGN
+        if keys is None or foreign:
+            if keys is not None:
+                kept = store_dir / f"{KEYS_FILE}.replaced-{int(time.time())}"
+                os.replace(store_dir / KEYS_FILE, kept)
+                log.warning("keeping the bot's earlier cross-signing keys in %s", kept)
             keys = CrossSigningKeys.generate(user_id)
             save_keys(store_dir, keys)
-            log.info("created a cross-signing identity for %s (master key %s)", user_id, keys.master.public)
-        elif published_master is not None and published_master != keys.master.public:
-            log.error(
-                "the Matrix account %s has a cross-signing master key %s, but %s holds %s: the identity was reset "
-                "elsewhere. The bot does not overwrite it. Move %s away and restart the bot to take over with new "
-                "keys (people who verified the bot must then verify it again), or restore the matching file.",
-                user_id, published_master, KEYS_FILE, keys.master.public, KEYS_FILE)
-            return Outcome.FOREIGN
-        if published_master is None or only_key(published["self_signing"]) != keys.self_signing.public:
+            if foreign:
+                log.warning("matrix.reset_cross_signing: replacing the cross-signing identity of %s (master key "
+                            "%s) with a new one (master key %s); people who verified the bot must verify it again. "
+                            "Set reset_cross_signing back to false.", user_id, published_master, keys.master.public)
+            else:
+                log.info("created a cross-signing identity for %s (master key %s)", user_id, keys.master.public)
+        if foreign or published_master is None or only_key(published["self_signing"]) != keys.self_signing.public:
             if not await _upload_keys(api, keys, password):
                 log.error("the homeserver asks for the password of %s to publish the bot's cross-signing keys, "
                           "but only an access token is configured; set matrix.password once and restart",
@@ -260,6 +262,17 @@ async def ensure_identity(*, homeserver: str, access_token: str, user_id: str, d
     finally:
         if own_session:
             await http.close()
+
+
+def _explain_foreign(user_id: str, published_master: str, keys: CrossSigningKeys | None) -> None:
+    held = f"{KEYS_FILE} holds another one ({keys.master.public})" if keys else f"{KEYS_FILE} is missing"
+    log.error(
+        "the Matrix account %s has a cross-signing identity (master key %s) whose private keys the bot does not "
+        "hold: %s. Nothing was changed: the bot keeps working, but Element shows its messages as unverified and "
+        "clients that exclude insecure devices will not talk to it. Either restore %s from the backup of the "
+        "Matrix store, or set matrix.reset_cross_signing = true once to give the account a new identity (people "
+        "who verified the bot then verify it again); see README, \"Encryption and trust\".",
+        user_id, published_master, held, KEYS_FILE)
 
 
 async def _sign_device(api: _Api, keys: CrossSigningKeys, device: dict | None, device_id: str) -> None:
