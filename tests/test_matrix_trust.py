@@ -38,7 +38,7 @@ async def _master_key(server: SynapseServer, token: str, user_id: str) -> str | 
     return next(iter(master["keys"].values())) if master else None
 
 
-async def _set_up_cross_signing_elsewhere(server: SynapseServer, localpart: str) -> str:
+async def set_up_cross_signing_elsewhere(server: SynapseServer, localpart: str) -> str:
     """What Element does when someone sets up the account there: keys the bot never sees. Returns the master."""
     user_id, token = await server.register(localpart, PASSWORD)
     keys = {}
@@ -115,7 +115,7 @@ async def test_an_identity_the_bot_does_not_hold_is_left_alone_and_explained(
     start_bot, synapse: SynapseServer, tmp_path, caplog
 ) -> None:
     localpart = f"helferbot_{uuid.uuid4().hex[:8]}"
-    foreign_master = await _set_up_cross_signing_elsewhere(synapse, localpart)
+    foreign_master = await set_up_cross_signing_elsewhere(synapse, localpart)
     sina = await StrictTestUser.create(synapse, f"sina_{uuid.uuid4().hex[:6]}", tmp_path / "sina")
     await sina.start()
     try:
