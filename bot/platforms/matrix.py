@@ -52,7 +52,7 @@ import aiohttp
 import nio
 from sqlalchemy import select
 
-from bot import outbox
+from bot import outbox, ratelimit
 from bot.config import Config
 from bot.i18n import Translator
 from bot.messages import IncomingMessage, OutgoingFile, Reply
@@ -85,6 +85,11 @@ STOP_GRACE = 10.0
 SENT_MEMORY = 2000
 MAX_RATE_WAIT = 10.0
 """Rate-limit waits up to this long happen inside the adapter; longer ones are handed to the outbox."""
+
+MAX_LOCKED = 1000
+"""Undecryptable events held at most while waiting for their keys (all senders together)."""
+INVITES_PER_HOUR = 5
+"""Invitations answered per inviter and hour; more are ignored (neither joined nor declined)."""
 
 MESSAGES = (nio.RoomMessageText, nio.RoomMessageImage, nio.RoomMessageFile, nio.RoomEncryptedImage,
             nio.RoomEncryptedFile)
@@ -155,6 +160,8 @@ class MatrixAdapter:
         self._joining: set[str] = set()
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._locked: dict[str, list[tuple[str, nio.MegolmEvent, float]]] = {}
+        self._locked_timer: asyncio.Task | None = None
+        self._inviters = ratelimit.SlidingWindow(INVITES_PER_HOUR, 3600.0)
         self._told: set[str] = set()
         self._display_name = ""
         self._limited_until = 0.0
@@ -359,19 +366,37 @@ class MatrixAdapter:
         """A message the bot has no room key for (yet): keep it, ask the sender's devices for the key."""
         if event.sender == self.user_id or not self._fresh(room.room_id, event.server_timestamp):
             return
-        waiting = self._locked.setdefault(event.session_id, [])
+        waiting = self._locked.get(event.session_id, [])
         if any(e.event_id == event.event_id for _, e, _ in waiting):
             return
+        if not self._locked_allowed(event.sender):
+            return
+        self._locked[event.session_id] = waiting
         first_of_session = not waiting
         waiting.append((room.room_id, event, time.monotonic()))
         if first_of_session:
             self._spawn(self._request_key(event), "matrix-key-request")
-        self._spawn(self._check_locked_later(), "matrix-key-wait")
+        if self._locked_timer is None or self._locked_timer.done():
+            self._locked_timer = self._spawn(self._check_locked_later(), "matrix-key-wait")
+
+    def _locked_allowed(self, sender: str) -> bool:
+        """An undecryptable event costs key requests and memory, so it counts against its sender's rate limit
+        like a message (a flood of them is dropped without a key request); the number held is capped too."""
+        if self.app is not None and ratelimit.limiter(self.app).hit((self.name, sender)) != "ok":
+            log.info("dropping an undecryptable event: its sender is over the rate limit")
+            return False
+        if sum(len(w) for w in self._locked.values()) >= MAX_LOCKED:
+            log.warning("%d undecryptable events are waiting for keys already; dropping another", MAX_LOCKED)
+            return False
+        return True
 
     async def _check_locked_later(self) -> None:
-        """Keys usually arrive with a later sync; this makes sure a message is given up even if none comes."""
-        await self._pause(self.key_wait + 0.1)
-        self._retry_locked()
+        """Keys usually arrive with a later sync; this makes sure a message is given up even if none comes.
+        One such task for all waiting events: it sleeps until the oldest one is due."""
+        while self._locked and not self._stopping.is_set():
+            oldest = min(since for waiting in self._locked.values() for _, _, since in waiting)
+            await self._pause(max(oldest + self.key_wait - time.monotonic(), 0) + 0.1)
+            self._retry_locked()
 
     async def _request_key(self, event: nio.MegolmEvent) -> None:
         client = self.client
@@ -430,6 +455,10 @@ class MatrixAdapter:
 
     async def _on_invite(self, room: nio.MatrixRoom, event: nio.InviteMemberEvent) -> None:
         if event.state_key != self.user_id or event.membership != "invite" or room.room_id in self._joining:
+            return
+        if self._inviters.hit((self.name, event.sender)) != "ok":
+            log.info("ignoring an invitation to %s: the inviter sent more than %d in an hour", room.room_id,
+                     INVITES_PER_HOUR)
             return
         self._joining.add(room.room_id)
         self._spawn(self._answer_invite(room.room_id, event.sender), "matrix-invite")
