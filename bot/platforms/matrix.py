@@ -58,6 +58,7 @@ from bot.i18n import Translator
 from bot.messages import IncomingMessage, OutgoingFile, Reply
 from bot.platforms import matrix_crosssigning as crosssigning
 from bot.platforms import matrix_media as media
+from bot.platforms import matrix_private as private
 from bot.platforms import matrix_text as mtext
 from bot.platforms.base import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.platforms.matrix_rooms import Job, RoomWorkers
@@ -162,6 +163,8 @@ class MatrixAdapter:
         self._locked: dict[str, list[tuple[str, nio.MegolmEvent, float]]] = {}
         self._locked_timer: asyncio.Task | None = None
         self._inviters = ratelimit.SlidingWindow(INVITES_PER_HOUR, 3600.0)
+        self.private = private.PrivateChats(self.store_dir)
+        self._moving: set[str] = set()
         self._told: set[str] = set()
         self._display_name = ""
         self._limited_until = 0.0
@@ -189,6 +192,7 @@ class MatrixAdapter:
         self._stopping.clear()
         self.rooms = RoomWorkers(self.concurrency)
         prepare_dir(self.store_dir)
+        self.private.load()
         saved = self.position.load()
         self._not_before_ms = 0 if saved else _now_ms() - START_MARGIN_MS
         if self.settings.join_policy == "servers" and not self.settings.allowed_servers:
@@ -490,10 +494,42 @@ class MatrixAdapter:
             self._joining.discard(room_id)
 
     async def _on_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
-        """Leave rooms everyone else has left, so pushes do not go into an empty room."""
+        """Leave rooms everyone else has left, so pushes do not go into an empty room; move a direct chat that
+        gained a third member to a new one (see `matrix_private`)."""
+        person = self.private.partner(room.room_id)
+        if private.breaks_privacy(partner=person, bot=self.user_id, newcomer=event.state_key,
+                                  membership=event.membership) and room.room_id not in self._moving:
+            self._moving.add(room.room_id)
+            self._spawn(self._move_private(room.room_id, person), "matrix-move-private")
         if event.membership in ("leave", "ban") and event.state_key != self.user_id and room.member_count <= 1 \
                 and self.user_id in room.users:
             self._spawn(self._leave(room.room_id), "matrix-leave")
+
+    async def _move_private(self, old_room: str, person: str) -> None:
+        """Open a new encrypted direct chat with `person` and say in the old room why."""
+        client = self.client
+        assert client is not None
+        try:
+            response = await client.room_create(
+                is_direct=True, invite=[person], preset=nio.RoomPreset.trusted_private_chat,
+                initial_state=[{"type": "m.room.encryption", "state_key": "",
+                                "content": {"algorithm": "m.megolm.v1.aes-sha2"}}])
+            if not isinstance(response, nio.RoomCreateResponse):
+                log.warning("could not open a new direct chat after %s lost its privacy: %s", old_room, response)
+                return
+            self.private.move(old_room, response.room_id)
+            log.info("%s is no longer private; personal messages go to %s", old_room, response.room_id)
+            _ = Translator(await self._language_of_user(person)).gettext
+            notice = Reply(_("Someone else has joined this chat, so it is no longer private. I will send you "
+                             "personal messages (claims, reviews, invitations) in a new direct chat that I have "
+                             "just opened with you."))
+            with contextlib.suppress(DeliveryError):
+                await self._deliver(old_room, notice, key=f"moved:{old_room}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not open a new direct chat after %s lost its privacy (%s)", old_room,
+                        type(exc).__name__)
+        finally:
+            self._moving.discard(old_room)
 
     async def _leave(self, room_id: str) -> None:
         assert self.client is not None
@@ -535,6 +571,8 @@ class MatrixAdapter:
         in_reply_to = relates.get("m.in_reply_to")
         reply_to = in_reply_to.get("event_id") if isinstance(in_reply_to, dict) else None
         direct = self.is_direct(room)
+        if direct:
+            self.private.note_direct(room.room_id, event.sender)
         attachment = None
         if isinstance(event, nio.RoomMessageText):
             text = mtext.strip_reply_fallback(event.body) if reply_to else event.body
@@ -613,6 +651,15 @@ class MatrixAdapter:
         self.app.wake_workers()
 
     async def send(self, chat_id: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
+        """Pushes from the outbox; one meant for a direct chat that is no longer private goes to its successor."""
+        chat_id = self.private.target(chat_id)
+        person = self.private.partner(chat_id)
+        room = self.client.rooms.get(chat_id) if self.client is not None else None
+        if person is not None and room is not None and room.member_count > 2:
+            if chat_id not in self._moving:
+                self._moving.add(chat_id)
+                self._spawn(self._move_private(chat_id, person), "matrix-move-private")
+            raise DeliveryError("this direct chat is no longer private; opening a new one")
         return await self._deliver(chat_id, reply, key=idempotency_key)
 
     async def _deliver(self, room_id: str, reply: Reply, *, key: str | None, relation: dict | None = None,
