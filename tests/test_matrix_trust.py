@@ -92,6 +92,15 @@ async def test_the_bot_device_is_cross_signed_and_stays_so_on_a_new_login(
     assert await _master_key(synapse, token, bot.user_id) == master
 
 
+async def test_with_only_an_access_token_the_first_identity_needs_no_password(
+    start_bot, anna: MatrixTestUser, synapse: SynapseServer
+) -> None:
+    bot = await start_bot(with_token=True)
+    assert bot.adapter.cross_signing is Outcome.SIGNED
+    keys = await query_keys(synapse.url, anna.client.access_token, bot.user_id)
+    assert cross_signed_devices(keys, bot.user_id) == {bot.adapter.device_id}
+
+
 async def test_a_client_that_excludes_insecure_devices_talks_to_the_bot(
     start_bot, synapse: SynapseServer, tmp_path
 ) -> None:
