@@ -13,8 +13,8 @@ signing key is pinned the first time the bot sees it (trust on first use: a devi
 different key is not accepted). The bot's own device is cross-signed by the account's identity (see
 `matrix_crosssigning`), so Element trusts it without anyone verifying the bot; the bot itself does not verify
 anyone. The trade-off: verification would need an interactive ceremony per volunteer that most of them cannot do,
-and a bot that refused unverified devices would simply stop answering; in exchange, whoever controls the homeserver could add a device to a member's account and receive the
-bot's replies to that member. Run the bot on a homeserver you trust, as you would for the members' own accounts.
+and a bot that refused unverified devices would simply stop answering; in exchange, whoever controls the
+homeserver could add a device to a member's account and receive the bot's replies to that member. Run the bot on a homeserver you trust, as you would for the members' own accounts.
 
 Where the bot answers. In a direct chat (at most two members and no room name, which is how Element creates one)
 every message is for the bot. In other rooms only what is addressed to it: one of its commands ("!hilfe" or
@@ -31,7 +31,10 @@ saved only after the events before it are handled, and the core drops events it 
 after a crash events are read again but never answered twice. On the very first start (no saved position) events
 older than the start are not answered; after a pause, missed messages up to a day old are. A message whose room
 key has not arrived is retried when keys arrive (a key request goes to the sender); if the key never comes, the
-sender of a direct chat is told to send the message again.
+sender of a direct chat is told to send the message again. Undecryptable events count against their sender's rate
+limit like messages, and invitations are answered only a few per inviter and hour, so neither can be used to
+make the bot send key requests or join rooms without end. A direct chat that gains a third member is replaced by
+a new one for personal pushes (see `matrix_private`).
 """
 
 from __future__ import annotations
