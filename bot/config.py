@@ -80,6 +80,8 @@ class MatrixSection:
     allowed_servers: list[str] = field(default_factory=list)
     max_file_mb: int = 20
     rate_per_second: float = 5.0
+    reset_cross_signing: bool = False
+    """Replace a cross-signing identity the bot does not hold with a new one of its own (README: "Encryption")."""
 
 
 @dataclass

@@ -93,6 +93,9 @@ class App:
     def serial(self) -> bool:
         return self.db.is_sqlite
 
+    def within_rate_limit(self, platform: str, sender_id: str) -> bool:
+        return self.limits.windows["message"].hit((platform, sender_id)) == "ok"
+
     def commands(self) -> list[Command]:
         return list(self.router.ordered)
 

@@ -41,6 +41,11 @@ class Core(Protocol):
         """The language of the person with that id (or private chat), else `fallback`, else the default."""
         ...
 
+    def within_rate_limit(self, platform: str, sender_id: str) -> bool:
+        """Count something a person caused that never reaches `handle` (an event the adapter cannot decrypt)
+        against their rate limit; False once they are over it."""
+        ...
+
     def commands(self) -> list[Command]:
         """The chat commands in menu order."""
         ...

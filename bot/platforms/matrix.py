@@ -10,11 +10,11 @@ has to re-verify anything, and messages encrypted while the bot was down are sti
 Trust policy. The bot encrypts its replies for every device the homeserver lists for the members of a room,
 verified or not (`ignore_unverified_devices=True`), and it reads messages from unverified devices. A device's
 signing key is pinned the first time the bot sees it (trust on first use: a device id that later shows up with a
-different key is not accepted). The bot does not verify anyone and does not take part in cross-signing, so Element
-marks its messages as coming from an unverified device. The trade-off: verification would need an interactive
-ceremony per volunteer that most of them cannot do, and a bot that refused unverified devices would simply stop
-answering; in exchange, whoever controls the homeserver could add a device to a member's account and receive the
-bot's replies to that member. Run the bot on a homeserver you trust, as you would for the members' own accounts.
+different key is not accepted). The bot's own device is cross-signed by the account's identity (see
+`matrix_crosssigning`), so Element trusts it without anyone verifying the bot; the bot itself does not verify
+anyone. The trade-off: verification would need an interactive ceremony per volunteer that most of them cannot do,
+and a bot that refused unverified devices would simply stop answering; in exchange, whoever controls the
+homeserver could add a device to a member's account and receive the bot's replies to that member. Run the bot on a homeserver you trust, as you would for the members' own accounts.
 
 Where the bot answers. In a direct chat (at most two members and no room name, which is how Element creates one)
 every message is for the bot. In other rooms only what is addressed to it: one of its commands ("!hilfe" or
@@ -31,7 +31,10 @@ saved only after the events before it are handled, and the core drops events it 
 after a crash events are read again but never answered twice. On the very first start (no saved position) events
 older than the start are not answered; after a pause, missed messages up to a day old are. A message whose room
 key has not arrived is retried when keys arrive (a key request goes to the sender); if the key never comes, the
-sender of a direct chat is told to send the message again.
+sender of a direct chat is told to send the message again. Undecryptable events count against their sender's rate
+limit like messages, and invitations are answered only a few per inviter and hour, so neither can be used to
+make the bot send key requests or join rooms without end. A direct chat that gains a third member is replaced by
+a new one for personal pushes (see `matrix_private`).
 """
 
 from __future__ import annotations
@@ -50,10 +53,13 @@ from typing import TYPE_CHECKING
 import aiohttp
 import nio
 
+from bot.core.ratelimit import SlidingWindow
 from bot.config import Config
 from bot.i18n import Translator
 from bot.messages import IncomingMessage, OutgoingFile, Reply
+from bot.platforms import matrix_crosssigning as crosssigning
 from bot.platforms import matrix_media as media
+from bot.platforms import matrix_private as private
 from bot.platforms import matrix_text as mtext
 from bot.platforms.base import DeliveryError, PermanentDeliveryError, RetryLater
 from bot.platforms.matrix_rooms import Job, RoomWorkers
@@ -79,6 +85,11 @@ STOP_GRACE = 10.0
 SENT_MEMORY = 2000
 MAX_RATE_WAIT = 10.0
 """Rate-limit waits up to this long happen inside the adapter; longer ones are handed to the outbox."""
+
+MAX_LOCKED = 1000
+"""Undecryptable events held at most while waiting for their keys (all senders together)."""
+INVITES_PER_HOUR = 5
+"""Invitations answered per inviter and hour; more are ignored (neither joined nor declined)."""
 
 MESSAGES = (nio.RoomMessageText, nio.RoomMessageImage, nio.RoomMessageFile, nio.RoomEncryptedImage,
             nio.RoomEncryptedFile)
@@ -149,9 +160,16 @@ class MatrixAdapter:
         self._joining: set[str] = set()
         self._sent: OrderedDict[str, None] = OrderedDict()
         self._locked: dict[str, list[tuple[str, nio.MegolmEvent, float]]] = {}
+        self._locked_timer: asyncio.Task | None = None
+        self._inviters = SlidingWindow(INVITES_PER_HOUR, 3600.0)
+        self.private = private.PrivateChats(self.store_dir)
+        self._moving: set[str] = set()
         self._told: set[str] = set()
         self._display_name = ""
         self._limited_until = 0.0
+        self.cross_signing: crosssigning.Outcome | None = None
+        """What became of the bot's cross-signing identity on this connection (None: not settled yet)."""
+        self._cross_signing_next = 0.0
 
     # --- identity --------------------------------------------------------------------------------------------
     @property
@@ -173,6 +191,7 @@ class MatrixAdapter:
         self._stopping.clear()
         self.rooms = RoomWorkers(self.concurrency)
         prepare_dir(self.store_dir)
+        self.private.load()
         saved = self.position.load()
         self._not_before_ms = 0 if saved else _now_ms() - START_MARGIN_MS
         if self.settings.join_policy == "servers" and not self.settings.allowed_servers:
@@ -251,6 +270,8 @@ class MatrixAdapter:
         log.info("Matrix: %s on device %s", client.user_id, client.device_id)
         # Before the first sync, so people who write at once can already encrypt for this device.
         await self._keep_keys()
+        self.cross_signing, self._cross_signing_next = None, 0.0
+        await self._keep_cross_signing()
 
     async def _sync_once(self) -> None:
         client = self.client
@@ -289,6 +310,7 @@ class MatrixAdapter:
             self.ready.set()
             await self._load_display_name()
         await self._keep_keys()
+        await self._keep_cross_signing()
         self._retry_locked()
 
     async def _keep_keys(self) -> None:
@@ -306,6 +328,23 @@ class MatrixAdapter:
                 await client.keys_claim(client.get_users_for_key_claiming())
         except (aiohttp.ClientError, TimeoutError, nio.LocalProtocolError) as exc:
             log.warning("Matrix key exchange failed (%s); trying again after the next sync", type(exc).__name__)
+
+    async def _keep_cross_signing(self) -> None:
+        """Sign this device with the account's cross-signing identity (creating it the first time); after a
+        failure try again with a later sync, so a homeserver hiccup never stops the bot."""
+        client = self.client
+        assert client is not None
+        if self.cross_signing is not None or time.monotonic() < self._cross_signing_next:
+            return
+        try:
+            self.cross_signing = await crosssigning.ensure_identity(
+                homeserver=self.settings.homeserver, access_token=client.access_token, user_id=client.user_id,
+                device_id=client.device_id, password=self.settings.password, store_dir=self.store_dir,
+                reset=self.settings.reset_cross_signing)
+        except (aiohttp.ClientError, TimeoutError, OSError, ValueError, crosssigning.CrossSigningError) as exc:
+            self._cross_signing_next = time.monotonic() + 60
+            log.warning("Matrix cross-signing not done yet (%s: %s); trying again in a minute",
+                        type(exc).__name__, exc)
 
     async def _load_display_name(self) -> None:
         assert self.client is not None
@@ -330,19 +369,37 @@ class MatrixAdapter:
         """A message the bot has no room key for (yet): keep it, ask the sender's devices for the key."""
         if event.sender == self.user_id or not self._fresh(room.room_id, event.server_timestamp):
             return
-        waiting = self._locked.setdefault(event.session_id, [])
+        waiting = self._locked.get(event.session_id, [])
         if any(e.event_id == event.event_id for _, e, _ in waiting):
             return
+        if not self._locked_allowed(event.sender):
+            return
+        self._locked[event.session_id] = waiting
         first_of_session = not waiting
         waiting.append((room.room_id, event, time.monotonic()))
         if first_of_session:
             self._spawn(self._request_key(event), "matrix-key-request")
-        self._spawn(self._check_locked_later(), "matrix-key-wait")
+        if self._locked_timer is None or self._locked_timer.done():
+            self._locked_timer = self._spawn(self._check_locked_later(), "matrix-key-wait")
+
+    def _locked_allowed(self, sender: str) -> bool:
+        """An undecryptable event costs key requests and memory, so it counts against its sender's rate limit
+        like a message (a flood of them is dropped without a key request); the number held is capped too."""
+        if self.app is not None and not self.app.within_rate_limit(self.name, sender):
+            log.info("dropping an undecryptable event: its sender is over the rate limit")
+            return False
+        if sum(len(w) for w in self._locked.values()) >= MAX_LOCKED:
+            log.warning("%d undecryptable events are waiting for keys already; dropping another", MAX_LOCKED)
+            return False
+        return True
 
     async def _check_locked_later(self) -> None:
-        """Keys usually arrive with a later sync; this makes sure a message is given up even if none comes."""
-        await self._pause(self.key_wait + 0.1)
-        self._retry_locked()
+        """Keys usually arrive with a later sync; this makes sure a message is given up even if none comes.
+        One such task for all waiting events: it sleeps until the oldest one is due."""
+        while self._locked and not self._stopping.is_set():
+            oldest = min(since for waiting in self._locked.values() for _, _, since in waiting)
+            await self._pause(max(oldest + self.key_wait - time.monotonic(), 0) + 0.1)
+            self._retry_locked()
 
     async def _request_key(self, event: nio.MegolmEvent) -> None:
         client = self.client
@@ -402,6 +459,10 @@ class MatrixAdapter:
     async def _on_invite(self, room: nio.MatrixRoom, event: nio.InviteMemberEvent) -> None:
         if event.state_key != self.user_id or event.membership != "invite" or room.room_id in self._joining:
             return
+        if self._inviters.hit((self.name, event.sender)) != "ok":
+            log.info("ignoring an invitation to %s: the inviter sent more than %d in an hour", room.room_id,
+                     INVITES_PER_HOUR)
+            return
         self._joining.add(room.room_id)
         self._spawn(self._answer_invite(room.room_id, event.sender), "matrix-invite")
 
@@ -432,10 +493,42 @@ class MatrixAdapter:
             self._joining.discard(room_id)
 
     async def _on_member(self, room: nio.MatrixRoom, event: nio.RoomMemberEvent) -> None:
-        """Leave rooms everyone else has left, so pushes do not go into an empty room."""
+        """Leave rooms everyone else has left, so pushes do not go into an empty room; move a direct chat that
+        gained a third member to a new one (see `matrix_private`)."""
+        person = self.private.partner(room.room_id)
+        if private.breaks_privacy(partner=person, bot=self.user_id, newcomer=event.state_key,
+                                  membership=event.membership) and room.room_id not in self._moving:
+            self._moving.add(room.room_id)
+            self._spawn(self._move_private(room.room_id, person), "matrix-move-private")
         if event.membership in ("leave", "ban") and event.state_key != self.user_id and room.member_count <= 1 \
                 and self.user_id in room.users:
             self._spawn(self._leave(room.room_id), "matrix-leave")
+
+    async def _move_private(self, old_room: str, person: str) -> None:
+        """Open a new encrypted direct chat with `person` and say in the old room why."""
+        client = self.client
+        assert client is not None
+        try:
+            response = await client.room_create(
+                is_direct=True, invite=[person], preset=nio.RoomPreset.trusted_private_chat,
+                initial_state=[{"type": "m.room.encryption", "state_key": "",
+                                "content": {"algorithm": "m.megolm.v1.aes-sha2"}}])
+            if not isinstance(response, nio.RoomCreateResponse):
+                log.warning("could not open a new direct chat after %s lost its privacy: %s", old_room, response)
+                return
+            self.private.move(old_room, response.room_id)
+            log.info("%s is no longer private; personal messages go to %s", old_room, response.room_id)
+            _ = Translator(await self._language_of_user(person)).gettext
+            notice = Reply(_("Someone else has joined this chat, so it is no longer private. I will send you "
+                             "personal messages (claims, reviews, invitations) in a new direct chat that I have "
+                             "just opened with you."))
+            with contextlib.suppress(DeliveryError):
+                await self._deliver(old_room, notice, key=f"moved:{old_room}")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("could not open a new direct chat after %s lost its privacy (%s)", old_room,
+                        type(exc).__name__)
+        finally:
+            self._moving.discard(old_room)
 
     async def _leave(self, room_id: str) -> None:
         assert self.client is not None
@@ -477,6 +570,8 @@ class MatrixAdapter:
         in_reply_to = relates.get("m.in_reply_to")
         reply_to = in_reply_to.get("event_id") if isinstance(in_reply_to, dict) else None
         direct = self.is_direct(room)
+        if direct:
+            self.private.note_direct(room.room_id, event.sender)
         attachment = None
         if isinstance(event, nio.RoomMessageText):
             text = mtext.strip_reply_fallback(event.body) if reply_to else event.body
@@ -549,6 +644,15 @@ class MatrixAdapter:
         await self.app.defer(self.name, room_id, replies, delay=delay, reason=type(error).__name__)
 
     async def send(self, chat_id: str, reply: Reply, *, idempotency_key: str | None = None) -> str:
+        """Pushes from the outbox; one meant for a direct chat that is no longer private goes to its successor."""
+        chat_id = self.private.target(chat_id)
+        person = self.private.partner(chat_id)
+        room = self.client.rooms.get(chat_id) if self.client is not None else None
+        if person is not None and room is not None and room.member_count > 2:
+            if chat_id not in self._moving:
+                self._moving.add(chat_id)
+                self._spawn(self._move_private(chat_id, person), "matrix-move-private")
+            raise DeliveryError("this direct chat is no longer private; opening a new one")
         return await self._deliver(chat_id, reply, key=idempotency_key)
 
     async def _deliver(self, room_id: str, reply: Reply, *, key: str | None, relation: dict | None = None,
