@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING
 import aiohttp
 import nio
 
-from bot.core.ratelimit import SlidingWindow
 from bot.config import Config
+from bot.core.ratelimit import SlidingWindow
 from bot.i18n import Translator
 from bot.messages import IncomingMessage, OutgoingFile, Reply
 from bot.platforms import matrix_crosssigning as crosssigning
