@@ -93,6 +93,7 @@ class App:
                     language=event.language,
                     default_language=self.config.bot.default_language,
                     dm_chat_id=None if event.is_group else event.chat_id,
+                    first_text=self._first_text(event),
                 )
                 ctx = Context(self, session, user, event)
                 if isinstance(event, IncomingMessage):
@@ -296,6 +297,13 @@ class App:
         return list(found.values())
 
     # --- lifecycle -------------------------------------------------------------------------------------------
+    def _first_text(self, event: Event) -> str:
+        """The text to guess a new user's language from, on platforms that do not tell it."""
+        adapter = self.adapters.get(event.platform)
+        if isinstance(event, IncomingMessage) and getattr(adapter, "guesses_language", False):
+            return event.text or ""
+        return ""
+
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.name] = adapter
 
