@@ -20,8 +20,8 @@ _ONLY = {
     "ru": set("ыэъё"),
     "fa": set("پچژگ\u06cc\u06a9"),  # and the Persian forms of yeh and kaf a Persian keyboard types
     "ar": set("ةيكىئؤ"),
-    "tr": set("ğşı"),
-    "de": set("äöüß"),
+    "tr": set("ğşıç"),
+    "de": set("äß"),  # ö and ü are Turkish too, and in German place names inside any language
 }
 _SCRIPT_LANGUAGES = {"CYRILLIC": ("uk", "ru"), "ARABIC": ("ar", "fa"), "LATIN": ("tr", "de", "en")}
 _TIE_BREAK = {"CYRILLIC": "uk", "ARABIC": "ar", "LATIN": None}

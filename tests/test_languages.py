@@ -263,3 +263,24 @@ def test_claims_and_meetings_speak_the_locale(language):
     assert amounts.money(1275, language) == formats.money(1275, language)
     t = Translator(language)
     assert render.date_text(t, date(2026, 3, 7)) == formats.full_date(date(2026, 3, 7), language)
+
+
+# --- the small-talk words --------------------------------------------------------------------------------------
+
+def test_intent_words_cover_every_language_and_the_bench_sets_parse():
+    import json
+    from pathlib import Path
+
+    from knowledge.intent_words import INTENTS, intents_in, lexicon
+
+    words = lexicon()
+    for code in [*LANGUAGES, "uk", "ru", "ar", "fa", "tr"]:
+        assert all(words[code].get(intent) for intent in INTENTS), code
+    data = Path(__file__).resolve().parents[1] / "bench" / "data"
+    for path in data.glob("understand_*.jsonl"):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        assert len(rows) >= 15 and {r["intent"] for r in rows} == set(INTENTS), path.name
+    # Typed as on a phone: without the Turkish letters, Arabic and Persian letter forms mixed.
+    assert intents_in("tesekkurler", "tr") == {"tr": {"thanks"}}
+    assert intents_in("كمك", "fa") == {"fa": {"help"}}
+    assert intents_in("дякую й до побачення", "uk") == {"uk": {"thanks"}}
