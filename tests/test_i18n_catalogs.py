@@ -113,3 +113,22 @@ def test_plural_counts_come_from_babel():
     assert plural_count("ar") == 6
     assert plural_count("uk") == plural_count("ru") == 3
     assert plural_count("de") == plural_count("tr") == 2
+
+
+@pytest.mark.parametrize("language", TRANSLATIONS)
+def test_glossary_terms_kept_in_german_appear_in_the_catalog(language):
+    import csv
+
+    glossary = LOCALE_DIR / "glossary" / f"{language}.tsv"
+    if not glossary.exists():
+        pytest.skip(f"no glossary for {language}")
+    with glossary.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert rows and all(row["german"] and row["translation"] for row in rows)
+    texts = "\n".join(
+        "\n".join(s) if isinstance(s, tuple) else s
+        for domain in domains() for m in messages(language, domain)[1].values() for s in [m.string])
+    for row in rows:
+        bracketed = re.search(r"\(([^)]+)\)$", row["translation"])
+        if bracketed:
+            assert f"({bracketed.group(1)}" in texts, f"{language}: {row['german']} never shown in brackets"
