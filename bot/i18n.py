@@ -11,6 +11,7 @@ itself, so a catalog written on another branch plugs in by being there.
 from __future__ import annotations
 
 import gettext
+import unicodedata
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -70,8 +71,6 @@ LANGUAGES = available_languages()
 
 
 def _fold(word: str) -> str:
-    import unicodedata
-
     decomposed = unicodedata.normalize("NFKD", word.casefold().replace("ı", "i"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).strip()
 
