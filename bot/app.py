@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, dialogs, ratelimit, users
+from bot import buttons, dialogs, language_guess, ratelimit, users
 from bot.config import Config
 from bot.context import ButtonSpec, Context, Text, enqueue_for, render_for
-from bot.i18n import Translator
+from bot.i18n import LANGUAGES, Translator
 from bot.messages import ButtonPress, Event, IncomingMessage, OutgoingFile, Reply
 from bot.metrics import Metrics
 from bot.outbox import DeliveryWorker
@@ -82,6 +82,7 @@ class App:
         if limited is not None:
             return limited
         self.metrics.handled(event.platform, kind)
+        first_language = self._first_language(event)
         async with self.db.session() as session:
             try:
                 if event.event_id and not await self._first_time(session, event):
@@ -93,7 +94,7 @@ class App:
                     language=event.language,
                     default_language=self.config.bot.default_language,
                     dm_chat_id=None if event.is_group else event.chat_id,
-                    first_text=self._first_text(event),
+                    first_language=first_language,
                 )
                 ctx = Context(self, session, user, event)
                 if isinstance(event, IncomingMessage):
@@ -297,12 +298,13 @@ class App:
         return list(found.values())
 
     # --- lifecycle -------------------------------------------------------------------------------------------
-    def _first_text(self, event: Event) -> str:
-        """The text to guess a new user's language from, on platforms that do not tell it."""
+    def _first_language(self, event: Event) -> str | None:
+        """The language of a message on platforms that do not tell it (used only if the sender is new); guessed
+        before the transaction starts, so the database is never held up by it."""
         adapter = self.adapters.get(event.platform)
-        if isinstance(event, IncomingMessage) and getattr(adapter, "guesses_language", False):
-            return event.text or ""
-        return ""
+        if isinstance(event, IncomingMessage) and event.text and getattr(adapter, "guesses_language", False):
+            return language_guess.guess(event.text, LANGUAGES)
+        return None
 
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.name] = adapter

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import LANGUAGES, normalise_language
-from bot.language_guess import guess
+from bot.i18n import normalise_language
 from bot.storage.models import User
 from bot.timeutil import now
 
@@ -19,16 +18,15 @@ async def get_or_create(
     language: str | None,
     default_language: str,
     dm_chat_id: str | None = None,
-    first_text: str = "",
+    first_language: str | None = None,
 ) -> User:
-    """`first_text` stands in for the platform's language tag where there is none (Matrix): the language of
-    the first message, if it is clear, is the one the bot starts speaking."""
+    """`first_language` stands in for the platform's language tag where there is none (Matrix): the language
+    of the first message, if it is clear, is the one the bot starts speaking."""
     user = await session.scalar(
         select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
     )
     if user is None:
-        if not language and first_text:
-            language = guess(first_text, LANGUAGES)
+        language = language or first_language
         user = User(
             platform=platform,
             platform_user_id=platform_user_id,
