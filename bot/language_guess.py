@@ -1,7 +1,7 @@
 """The language of a first message, where the platform does not tell it (Matrix has no language_code).
 
 People's first messages are short ("привіт", "سلام", "hallo"), where statistical detectors are unsure and
-heavy (py3langid: about 100 MB and a second to load, see bench/language_guess.py). The script a message is
+heavy (py3langid: +120 MB and 1-5 s to load, see bench/understand_languages.py). The script a message is
 written in, a few letters only one language of that script uses, and the small-talk words of
 knowledge/intent_words.toml decide it instead; when they cannot, the answer is None and the bot keeps its
 default language (/sprache changes it any time).
