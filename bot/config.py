@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import available_languages
+
 
 class ConfigError(Exception):
     """A configuration problem, phrased for the operator: which key, what was found, what is expected."""
@@ -131,7 +133,7 @@ class Config:
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("extra", "source")}
 # Feature sections validated by their own modules; listed so a misspelt section name is still caught.
 EXTRA_SECTIONS = {"claims", "payout", "events", "privacy"}
-LANGUAGES = ("de", "en")
+LANGUAGES = tuple(available_languages())
 
 
 def load(path: Path | str | None = None, env: dict[str, str] | None = None) -> Config:

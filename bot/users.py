@@ -18,11 +18,15 @@ async def get_or_create(
     language: str | None,
     default_language: str,
     dm_chat_id: str | None = None,
+    first_language: str | None = None,
 ) -> User:
+    """`first_language` stands in for the platform's language tag where there is none (Matrix): the language
+    of the first message, if it is clear, is the one the bot starts speaking."""
     user = await session.scalar(
         select(User).where(User.platform == platform, User.platform_user_id == platform_user_id)
     )
     if user is None:
+        language = language or first_language
         user = User(
             platform=platform,
             platform_user_id=platform_user_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import invites, roles
 from bot.core.context import Context
 from bot.core.router import Router
-from bot.i18n import LANGUAGES, N_
+from bot.i18n import LANGUAGES, N_, language_for_word
 from bot.timeutil import local
 
 ORDER = 10
@@ -96,16 +96,17 @@ async def send_help(ctx: Context) -> None:
 
 @router.command("sprache", "language", description=N_("Change the language (Deutsch/English)"), keeps_dialog=True)
 async def language(ctx: Context, args: str) -> None:
-    choice = args.strip().lower()
-    aliases = {"deutsch": "de", "german": "de", "englisch": "en", "english": "en"}
-    choice = aliases.get(choice, choice)
-    if choice in LANGUAGES:
+    choice = language_for_word(args)
+    if choice:
         ctx.set_language(choice)
         ctx.reply(ctx._("I will speak English with you from now on."))
         return
-    if choice:
-        ctx.reply(ctx._("I speak German (de) and English (en)."))
-    buttons = [[await ctx.button(label, "lang", {"lang": code}) for code, label in LANGUAGES.items()]]
+    if args.strip():
+        ctx.reply(ctx._("I speak these languages: {languages}.", languages=", ".join(LANGUAGES.values())))
+    # Each language in its own name, so whoever cannot read the current one still finds theirs.
+    codes = list(LANGUAGES)
+    buttons = [[await ctx.button(LANGUAGES[code], "lang", {"lang": code}) for code in codes[i:i + 2]]
+               for i in range(0, len(codes), 2)]
     ctx.reply(ctx._("Which language would you like?"), buttons=buttons)
 
 

@@ -30,7 +30,10 @@ def test_translator():
 def test_platform_language_tags():
     assert normalise_language("de-AT") == "de"
     assert normalise_language("en_GB") == "en"
-    assert normalise_language("uk") == "en"
+    assert normalise_language("uk-UA") == "uk"
+    assert normalise_language("ru") == "ru"
+    # A language without a catalog yet reads English rather than German.
+    assert normalise_language("fr") == "en"
     assert normalise_language(None) == "de"
     assert normalise_language("", "en") == "en"
 

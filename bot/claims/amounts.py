@@ -19,11 +19,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
+from bot import formats
 from bot.claims.rules import TICKET, RuleSet
+from bot.formats import AMOUNT_LOCALES
 
-LOCALES = {"de": "de_DE", "en": "en_DE"}
-"""English speakers in Germany still read euro amounts the German way (12,30 €), as on their bank statement."""
-DATE_LOCALES = {"de": "de_DE", "en": "en_GB"}
+LOCALES = AMOUNT_LOCALES
+DATE_LOCALES = formats.DATE_LOCALES
 MAX_TICKET_CENTS = 1_000_000
 """10 000 € for one ticket is a typo, not a trip; refusing it early spares the reviewer."""
 

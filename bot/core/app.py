@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import http, users
+from bot import http, language_guess, users
 from bot.config import Config
 from bot.core import buttons, dialogs, outbox
 from bot.core.context import ButtonSpec, Context, Text
@@ -20,7 +20,7 @@ from bot.core.features import Feature, Job
 from bot.core.outbox import DeliveryWorker, QuietHours
 from bot.core.ratelimit import UserLimits
 from bot.core.router import Command, Router, parse_command
-from bot.i18n import Translator
+from bot.i18n import LANGUAGES, Translator
 from bot.messages import ButtonPress, Event, IncomingMessage, OutgoingFile, Reply
 from bot.metrics import Metrics
 from bot.roles import Superadmins
@@ -152,6 +152,7 @@ class App:
         if limited is not None:
             return limited
         self.metrics.handled(event.platform, kind)
+        first_language = self._first_language(event)
         async with self.db.session() as session:
             try:
                 if event.event_id and not await self._first_time(session, event):
@@ -163,6 +164,7 @@ class App:
                     language=event.language,
                     default_language=self.config.bot.default_language,
                     dm_chat_id=None if event.is_group else event.chat_id,
+                    first_language=first_language,
                 )
                 ctx = Context(self, session, user, event)
                 if isinstance(event, IncomingMessage):
@@ -352,6 +354,14 @@ class App:
         return list(found.values())
 
     # --- lifecycle -------------------------------------------------------------------------------------------
+    def _first_language(self, event: Event) -> str | None:
+        """The language of a message on platforms that do not tell it (used only if the sender is new); guessed
+        before the transaction starts, so the database is never held up by it."""
+        adapter = self.adapters.get(event.platform)
+        if isinstance(event, IncomingMessage) and event.text and getattr(adapter, "guesses_language", False):
+            return language_guess.guess(event.text, LANGUAGES)
+        return None
+
     def add_adapter(self, adapter: Adapter) -> None:
         self.adapters[adapter.name] = adapter
 

@@ -11,11 +11,12 @@ from datetime import date, datetime
 
 from babel.dates import format_date
 
+from bot.formats import DATE_LOCALES
 from bot.i18n import Translator
 from bot.storage.models_meetings import CANCELLED, Meeting
 from bot.timeutil import local
 
-BABEL_LOCALE = {"de": "de_DE", "en": "en_GB"}
+BABEL_LOCALE = DATE_LOCALES
 
 
 def date_text(t: Translator, day: date) -> str:

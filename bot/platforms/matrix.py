@@ -133,6 +133,8 @@ def delivery_error(response: nio.ErrorResponse) -> DeliveryError:
 class MatrixAdapter:
     name = "matrix"
     native_buttons = False
+    guesses_language = True
+    """Matrix says nothing about a user's language: the core guesses it from the first message."""
 
     def __init__(self, config: Config, *, concurrency: int = 4, startup_wait: float = 20.0,
                  key_wait: float = KEY_WAIT):

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Collection
 from urllib.parse import unquote
 
+from bot import bidi
 from bot.messages import Button, Reply
 from bot.platforms.console import plain
 
@@ -114,8 +115,11 @@ def text_content(reply: Reply, *, hint: str | None, commands: Collection[str]) -
     plain_extra: list[str] = []
     html_extra: list[str] = []
     if options:
-        plain_extra.append("\n".join(f"{n}. {b.label}" for n, b in enumerate(options, 1)))
-        html_extra.append("<ol>" + "".join(f"<li>{html.escape(b.label, quote=False)}</li>" for b in options) + "</ol>")
+        rtl = bidi.looks_rtl(reply.text)
+        plain_extra.append("\n".join(bidi.numbered_line(n, b.label, rtl) for n, b in enumerate(options, 1)))
+        html_extra.append(("<ol dir=\"rtl\">" if rtl else "<ol>")
+                          + "".join(f"<li>{html.escape(bidi.isolate(b.label) if rtl else b.label, quote=False)}</li>"
+                                    for b in options) + "</ol>")
     if targets:
         plain_extra.append("\n".join(f"{b.label}: {b.url}" for b in targets))
         html_extra.append("<br>".join(f'<a href="{html.escape(b.url)}">{html.escape(b.label, quote=False)}</a>'
@@ -136,7 +140,7 @@ def _paragraphs(parts: list[str]) -> str:
     for part in parts:
         if not part:
             continue
-        if out and not part.startswith("<ol>") and not out.endswith("</ol>"):
+        if out and not part.startswith("<ol") and not out.endswith("</ol>"):
             out += "<br><br>"
         out += part
     return out

@@ -28,7 +28,7 @@ from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, Te
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.config import Config
-from bot.i18n import Translator, normalise_language
+from bot.i18n import LANGUAGES, Translator, normalise_language
 from bot.messages import ButtonPress, Event, Reply
 from bot.platforms import telegram_inbound as inbound
 from bot.platforms.base import DeliveryError
@@ -174,7 +174,9 @@ class TelegramAdapter:
         try:
             for scope, groups in ((BotCommandScopeDefault(), False), (BotCommandScopeAllGroupChats(), True)):
                 await bot.set_my_commands(self.menu("de", groups=groups), scope=scope)
-                for language in ("de", "en"):
+                # Command names stay Latin (Telegram allows only a-z, 0-9 and _); the descriptions speak the
+                # language of the person's Telegram app.
+                for language in LANGUAGES:
                     await bot.set_my_commands(self.menu(language, groups=groups), scope=scope,
                                               language_code=language)
         except TelegramError as exc:
