@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import buttons, dialogs, ratelimit, users
+from bot import buttons, dialogs, ratelimit, understood, users
 from bot.config import Config
 from bot.context import ButtonSpec, Context, Text, enqueue_for, render_for
 from bot.i18n import Translator
@@ -193,6 +193,8 @@ class App:
         for intent in self.router.intents:
             if await intent.fn(ctx):
                 return
+        if not ctx.is_group and await understood.dispatch(ctx, self.router.understood):
+            return
         if ctx.is_group:
             return
         ctx.reply(_("Sorry, I did not understand that. Send /help to see what I can do."))

@@ -151,3 +151,11 @@ async def menu_choice(
     if menu is None or menu.created_at < now() - MENU_TTL:
         return None
     return _pick(menu.tokens, text, numbers=numbers, labels=labels)
+
+
+async def has_menu(session: AsyncSession, platform: str, chat_id: str) -> bool:
+    """Whether the chat shows choices that a typed answer may still pick."""
+    menu = await session.scalar(
+        select(ChoiceMenu).where(ChoiceMenu.platform == platform, ChoiceMenu.chat_id == chat_id)
+    )
+    return menu is not None and menu.created_at >= now() - MENU_TTL

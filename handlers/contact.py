@@ -129,6 +129,17 @@ async def lookup(ctx: Context, text: str, *, explicit: bool) -> bool:
     resolution = ctx.app.places.resolve(rest or text)
     if resolution.status == "none" and rest != text:
         resolution = ctx.app.places.resolve(text)
+    if await answer_resolution(ctx, resolution, topic):
+        return True
+    if explicit or CONTACT_WORDS.search(text):
+        ctx.reply(_("I could not find a German place in \"{text}\". Please write the Gemeinde, the Kreis or the "
+                    "postal code, e.g. \"Nürtingen\", \"Landkreis Esslingen\" or \"72622\".", text=text.strip()[:80]))
+        return True
+    return False
+
+
+async def answer_resolution(ctx: Context, resolution, topic: str | None) -> bool:
+    """Contacts for a found place, or the question which one is meant; False when no place was found."""
     if resolution.status == "match":
         await answer_for(ctx, resolution.best, topic)
         return True
@@ -137,11 +148,7 @@ async def lookup(ctx: Context, text: str, *, explicit: bool) -> bool:
         for candidate in resolution.candidates[:MAX_CHOICES]:
             payload = {"place": candidate.place.id, "topic": topic}
             rows.append([await ctx.button(candidate.place.label, "contact_place", payload)])
-        ctx.reply(_("I know several places by that name. Which one do you mean?"), buttons=rows)
-        return True
-    if explicit or CONTACT_WORDS.search(text):
-        ctx.reply(_("I could not find a German place in \"{text}\". Please write the Gemeinde, the Kreis or the "
-                    "postal code, e.g. \"Nürtingen\", \"Landkreis Esslingen\" or \"72622\".", text=text.strip()[:80]))
+        ctx.reply(ctx._("I know several places by that name. Which one do you mean?"), buttons=rows)
         return True
     return False
 
@@ -158,15 +165,30 @@ async def contact(ctx: Context, args: str) -> None:
 
 @router.dialog("contact")
 async def contact_dialog(ctx: Context) -> None:
+    assert ctx.dialog is not None
+    topic = ctx.dialog.data.get("topic")
     await ctx.end_dialog()
-    await lookup(ctx, ctx.text, explicit=True)
+    text = ctx.text
+    if topic in TOPICS and topic_in_text(text)[0] is None:
+        resolution = ctx.app.places.resolve(text)
+        if await answer_resolution(ctx, resolution, topic):
+            return
+    await lookup(ctx, text, explicit=True)
 
 
-@router.intent("contact", priority=60)
-async def contact_intent(ctx: Context) -> bool:
-    if ctx.is_group:
-        return False
-    return await lookup(ctx, ctx.text, explicit=False)
+@router.on_understood("contact")
+async def contact_understood(ctx: Context, reading) -> None:
+    """A contact question in free text, with the place and topic already read (knowledge/understand.py)."""
+    if reading.resolution is not None and await answer_resolution(ctx, reading.resolution, reading.topic):
+        return
+    await ctx.start_dialog("contact", "place")
+    if reading.topic:
+        ctx.reply(ctx._("For which place are you looking for a contact about \"{topic}\"? Write a Gemeinde, a Kreis "
+                        "or a postal code.", topic=topic_label(ctx, reading.topic)))
+        await ctx.update_dialog(topic=reading.topic)
+        return
+    ctx.reply(ctx._("For which place? Write a Gemeinde, a Kreis or a postal code, optionally with a topic, e.g. "
+                    "\"education in Esslingen\"."))
 
 
 @router.button("contact_place")

@@ -266,6 +266,19 @@ def default_understander() -> Understander:
     return Understander()
 
 
+_BY_INDEX: dict[int, Understander] = {}
+
+
+def understander_for(index: PlaceIndex) -> Understander:
+    """One reader per place index (the app's index is the default one, tests may build their own)."""
+    if index is default_index():
+        return default_understander()
+    reader = _BY_INDEX.get(id(index))
+    if reader is None or reader.index is not index:
+        reader = _BY_INDEX[id(index)] = Understander(index)
+    return reader
+
+
 def understand(text: str) -> Understanding:
     return default_understander()(text)
 

@@ -82,7 +82,7 @@ async def test_no_contact_anywhere_says_what_to_do(seeded, chat):
 async def test_not_a_place(seeded, chat):
     await chat.say("/kontakt Paris")
     assert "keinen Ort in Deutschland" in chat.text
-    await chat.say("Hallo")
+    await chat.say("asdfghjk")
     assert "nicht verstanden" in chat.text
 
 
