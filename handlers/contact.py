@@ -14,7 +14,6 @@ from knowledge.topics import TOPICS, topic_in_text
 ORDER = 20
 router = Router()
 
-MAX_PER_LEVEL = 6
 MAX_CHOICES = 8
 CONTACT_WORDS = re.compile(
     r"\b(ansprechpartner\w*|ansprechperson\w*|kontakt\w*|zuständig\w*|koordinat\w*|contact\w*|"
@@ -89,7 +88,18 @@ def level_heading(ctx: Context, asked, level_place) -> str:
     return "<b>" + esc(level_place.name) + "</b> " + ctx._("(the Land of {place})", place=esc(asked.name))
 
 
-async def answer_for(ctx: Context, place, topic: str | None) -> None:
+PAGE_CHARS = 1200
+"""A contact answer's page fits a phone screen or two; the rest is behind "Show more"."""
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def shown_length(markup: str) -> int:
+    """Characters a person sees of the HTML subset (tags and the escapes do not count)."""
+    return len(html.unescape(_TAGS.sub("", markup)))
+
+
+async def answer_for(ctx: Context, place, topic: str | None, start: int = 0) -> None:
+    """Contacts for `place`, the most specific level first, one page from entry number `start` on."""
     _ = ctx._
     gazetteer = ctx.app.places.gazetteer
     levels, topic_found = await directory.contacts_for(ctx.session, gazetteer, place, topic)
@@ -101,25 +111,48 @@ async def answer_for(ctx: Context, place, topic: str | None) -> None:
               "/myentry.", place=place.label),
         )
         return
-    parts = [_("Contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
-    if topic and not topic_found:
-        parts.append(_("(Nobody is registered for the topic \"{topic}\" there; here are all contacts.)",
-                       topic=esc(topic_label(ctx, topic))))
-    elif topic:
-        parts.append(_("Topic: {topic}", topic=esc(topic_label(ctx, topic))))
-    if levels[0].place.id != place.id:
-        parts.append(_("{place} has no entry of its own; these are responsible for it:", place=esc(place.name)))
-    for level in levels:
+    if start == 0:
+        parts = [_("Contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
+        if topic and not topic_found:
+            parts.append(_("(Nobody is registered for the topic \"{topic}\" there; here are all contacts.)",
+                           topic=esc(topic_label(ctx, topic))))
+        elif topic:
+            parts.append(_("Topic: {topic}", topic=esc(topic_label(ctx, topic))))
+        if levels[0].place.id != place.id:
+            parts.append(_("{place} has no entry of its own; these are responsible for it:", place=esc(place.name)))
+    else:
+        parts = [_("More contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
+    items = [(level, entry) for level in levels for entry in level.entries]
+    shown_level = None
+    index = start
+    while index < len(items):
+        level, entry = items[index]
+        block = ([""] + [level_heading(ctx, place, level.place)] if level is not shown_level else []) + \
+            [format_entry(ctx, entry)]
+        if index > start and shown_length("\n".join(parts + block)) > PAGE_CHARS:
+            break
+        parts += block
+        shown_level = level
+        index += 1
+    rows = None
+    if index < len(items):
+        more = len(items) - index
         parts.append("")
-        parts.append(level_heading(ctx, place, level.place))
-        for entry in level.entries[:MAX_PER_LEVEL]:
-            parts.append(format_entry(ctx, entry))
-        hidden = len(level.entries) - MAX_PER_LEVEL
-        if hidden > 0:
-            parts.append(ctx.ngettext("… and {n} more entry. Add a topic to narrow it down, e.g. \"education in {place}\".",
-                                      "… and {n} more entries. Add a topic to narrow it down, e.g. \"education in {place}\".",
-                                      hidden, place=esc(level.place.name)))
-    ctx.reply("\n".join(parts), html=True)
+        parts.append(ctx.ngettext("{n} more entry.", "{n} more entries.", more))
+        payload = {"place": place.id, "topic": topic, "start": index}
+        rows = [[await ctx.button(_("Show more"), "contact_more", payload)]]
+    ctx.reply("\n".join(parts), html=True, buttons=rows)
+
+
+@router.button("contact_more")
+async def contact_more(ctx: Context, payload: dict) -> None:
+    place = ctx.app.places.gazetteer.get(str(payload.get("place", "")))
+    topic = payload.get("topic")
+    start = payload.get("start")
+    if place is None or not isinstance(start, int) or start < 0:
+        ctx.reply(ctx._("This button is not valid (any more). Nothing was done. Send /help to start again."))
+        return
+    await answer_for(ctx, place, topic if topic in TOPICS else None, start)
 
 
 async def lookup(ctx: Context, text: str, *, explicit: bool) -> bool:

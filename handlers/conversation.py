@@ -127,3 +127,25 @@ async def subscribe(ctx: Context, reading) -> None:
 @router.on_understood("unsubscribe")
 async def unsubscribe(ctx: Context, reading) -> None:
     await run_command(ctx, "abbestellen", _place_name(reading))
+
+
+@router.button("dialog_continue")
+async def dialog_continue(ctx: Context, payload: dict) -> None:
+    """Ask the open question of an interrupted dialog again."""
+    if ctx.dialog is None or ctx.dialog.name != payload.get("name"):
+        ctx.reply(ctx._("That dialog is no longer open. Nothing was done."))
+        return
+    resumer = ctx.app.router.resumers.get(ctx.dialog.name)
+    if resumer is None:
+        ctx.reply(ctx._("Please answer my last question above, or /cancel."))
+        return
+    await resumer[0](ctx)
+
+
+@router.button("dialog_drop")
+async def dialog_drop(ctx: Context, payload: dict) -> None:
+    if ctx.dialog is None or ctx.dialog.name != payload.get("name"):
+        ctx.reply(ctx._("That dialog is no longer open. Nothing was done."))
+        return
+    await ctx.end_dialog()
+    ctx.reply(ctx._("Cancelled. Nothing from this dialog was saved."))

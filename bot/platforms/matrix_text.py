@@ -114,8 +114,9 @@ def text_content(reply: Reply, *, hint: str | None, commands: Collection[str]) -
     plain_extra: list[str] = []
     html_extra: list[str] = []
     if options:
-        plain_extra.append("\n".join(f"{n}. {b.label}" for n, b in enumerate(options, 1)))
-        html_extra.append("<ol>" + "".join(f"<li>{html.escape(b.label, quote=False)}</li>" for b in options) + "</ol>")
+        plain_extra.append("\n".join(f"{n}. {b.label}" for n, b in enumerate(options, reply.number_from)))
+        start = f' start="{reply.number_from}"' if reply.number_from != 1 else ""
+        html_extra.append(f"<ol{start}>" + "".join(f"<li>{html.escape(b.label, quote=False)}</li>" for b in options) + "</ol>")
     if targets:
         plain_extra.append("\n".join(f"{b.label}: {b.url}" for b in targets))
         html_extra.append("<br>".join(f'<a href="{html.escape(b.url)}">{html.escape(b.label, quote=False)}</a>'
