@@ -5,7 +5,7 @@
 Each line is {"q": ..., "intent": ..., "place": id | "ambiguous" | null, "topic": key | null} (see the
 README of the evaluation sets).  Printed: intent, place and topic accuracy (the share of messages where that
 field is right), the number of messages without a place that were given one, and the median and p99 latency
-per message, measured warm with time.perf_counter_ns on one core as the fastest of --repeat runs, so that other
+per message, measured warm with time.perf_counter_ns on one core as the fastest of --repeat runs (default 5), so that other
 processes on a shared machine do not count.  --no-wordfreq and --no-simplemma switch a library off to show what
 it adds; --errors lists the messages read wrongly.
 """
@@ -28,7 +28,7 @@ from knowledge.understand import Understander  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", type=Path)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-wordfreq", action="store_true")
     parser.add_argument("--no-simplemma", action="store_true")
     parser.add_argument("--errors", action="store_true")

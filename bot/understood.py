@@ -28,7 +28,8 @@ async def warm_up(app) -> None:
     """Load the word lists at start, not at the first message (takes a few seconds)."""
     from knowledge.understand import understander_for
 
-    await asyncio.to_thread(understander_for, app.places)
+    places = app.places
+    await asyncio.to_thread(lambda: understander_for(places)("Hallo, wer ist in Hanau zuständig?"))
 
 
 async def dispatch(ctx: Context, handlers: dict[str, UnderstoodFn]) -> bool:
