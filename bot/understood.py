@@ -87,8 +87,7 @@ async def offer_to_continue(ctx: Context, before: Suspended) -> None:
     unchanged = state is not None and (state.name, state.step, state.updated_at) == (
         before.name, before.step, before.updated_at)
     if not unchanged:
-        if state is not None or before.name != "":
-            ctx.reply(_("The dialog you had open before was closed."))
+        ctx.reply(_("The dialog you had open before was closed."))
         return
     ctx.dialog = state
     offers = ctx.app.router.resumers
