@@ -51,7 +51,7 @@ async def test_cancel_at_the_delete_question_leaves_the_account(chat):
     assert "wirklich" in chat.text and "Lotschen" not in chat.text
 
 
-@pytest.mark.parametrize("text", ["Ich komme", "mir ist kalt", "essen gehen?"])
+@pytest.mark.parametrize("text", ["Ich komme", "mir ist kalt", "essen gehen?", "Sachsenhausen"])
 async def test_everyday_words_are_not_read_as_places(chat, text):
     await chat.say(text)
     assert "Ansprechpartner für" not in chat.text and "Kontakte für" not in chat.text
