@@ -96,6 +96,8 @@ class Reply:
     """The text uses the small HTML subset (b, i, a href, code) that Telegram and Matrix both render."""
     edit: bool = False
     """Replace the message whose button was pressed instead of sending a new one, where the platform can."""
+    number_from: int = 1
+    """Where numbered choices count from: the menus of one answer are numbered on, so each number is unique."""
 
     def to_payload(self) -> dict:
         """A JSON form for the outbox; small files (calendar entries) travel inline."""
@@ -104,6 +106,8 @@ class Reply:
             "html": self.html,
             "buttons": [[{"label": b.label, "token": b.token, "url": b.url} for b in row] for row in self.buttons],
         }
+        if self.number_from != 1:
+            payload["number_from"] = self.number_from
         if self.file is not None:
             payload["file"] = {
                 "filename": self.file.filename,
@@ -120,4 +124,5 @@ class Reply:
             html=payload.get("html", False),
             buttons=[[Button(**b) for b in row] for row in payload.get("buttons", [])],
             file=OutgoingFile(file["filename"], file["mime_type"], base64.b64decode(file["data"])) if file else None,
+            number_from=int(payload.get("number_from", 1)),
         )

@@ -81,14 +81,33 @@ async def help_(ctx: Context, args: str) -> None:
     await send_help(ctx)
 
 
+#: Commands only some people may use, by the role they need; the help shows each person what they may do.
+ROLE_COMMANDS = {
+    "runder_tisch": roles.COORDINATOR, "meineintrag": roles.COORDINATOR, "einladen": roles.COORDINATOR,
+    "pruefen": roles.REVIEWER, "auszahlung": roles.ADMIN,
+}
+HELP_GROUPS = (
+    (None, N_("For everyone:")),
+    (roles.COORDINATOR, N_("For coordinators:")),
+    (roles.REVIEWER, N_("For reviewers:")),
+    (roles.ADMIN, N_("For admins:")),
+)
+
+
 async def send_help(ctx: Context) -> None:
     _ = ctx._
     lines = [_("What I can do:")]
-    for command in ctx.app.router.ordered:
-        if not command.in_menu or not command.description:
+    for role, heading in HELP_GROUPS:
+        if role is not None and not await ctx.has_role(role, anywhere=True):
             continue
-        name = command.name if ctx.language == "de" else command.english
-        lines.append(f"/{name} – {_(command.description)}")
+        shown = [c for c in ctx.app.router.ordered
+                 if c.in_menu and c.description and ROLE_COMMANDS.get(c.name) == role]
+        if not shown:
+            continue
+        lines += ["", _(heading)]
+        for command in shown:
+            name = command.name if ctx.language == "de" else command.english
+            lines.append(f"/{name} – {_(command.description)}")
     lines.append("")
     lines.append(_("You can also just write your question, e.g. \"Who is my contact in Esslingen?\"."))
     ctx.reply("\n".join(lines))

@@ -85,7 +85,21 @@ async def claim_dialog(ctx: Context) -> None:
         ctx.reply(ctx._("Please choose one of the buttons, or /cancel."))
         await ask(ctx, step)
         return
+    before = len(ctx.replies)
     await taker(ctx, ctx.text.strip())
+    if ctx.dialog is not None and ctx.dialog.step == step and not any(r.buttons for r in ctx.replies[before:]):
+        # The answer did not fit: a question with choices is asked again with them, so that they stay
+        # answerable by number; one without choices needs no repeating after the explanation.
+        asked = len(ctx.replies)
+        await ask(ctx, step)
+        if not any(r.buttons for r in ctx.replies[asked:]):
+            del ctx.replies[asked:]
+
+
+@router.resume(DIALOG, N_("Your travel-cost claim is still open – continue?"))
+async def resume_claim(ctx: Context) -> None:
+    assert ctx.dialog is not None
+    await ask(ctx, ctx.dialog.step)
 
 
 async def ask(ctx: Context, step: str) -> None:

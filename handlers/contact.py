@@ -15,7 +15,6 @@ from knowledge.topics import TOPICS, topic_in_text
 ORDER = 20
 router = Router()
 
-MAX_PER_LEVEL = 6
 MAX_CHOICES = 8
 CONTACT_WORDS = re.compile(
     r"\b(ansprechpartner\w*|ansprechperson\w*|kontakt\w*|zuständig\w*|koordinat\w*|contact\w*|"
@@ -106,12 +105,24 @@ def level_heading(ctx: Context, asked, level_place) -> str:
     return "<b>" + esc(level_place.name) + "</b> " + ctx._("(the Land of {place})", place=esc(asked.name))
 
 
-async def answer_for(ctx: Context, place, topic: str | None, via: str | None = None) -> None:
+PAGE_CHARS = 1200
+"""A contact answer's page fits a phone screen or two; the rest is behind "Show more"."""
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def shown_length(markup: str) -> int:
+    """Characters a person sees of the HTML subset (tags and the escapes do not count)."""
+    return len(html.unescape(_TAGS.sub("", markup)))
+
+
+async def answer_for(ctx: Context, place, topic: str | None, via: str | None = None, start: int = 0) -> None:
+    """Contacts for `place`, the most specific level first, one page from entry number `start` on; `via` is the
+    district the person named, if they named one."""
     _ = ctx._
-    belongs = _("{district} belongs to {place}.", district=via, place=place.name) + "\n" if via else ""
     gazetteer = ctx.services.places.gazetteer
     levels, topic_found = await directory.contacts_for(ctx.session, gazetteer, place, topic)
     esc = html.escape
+    belongs = _("{district} belongs to {place}.", district=via, place=place.name) + "\n" if via else ""
     if not levels:
         ctx.reply(belongs +
             _("For {place} no contact is registered yet. What you can do: ask at the town hall or the district "
@@ -119,25 +130,48 @@ async def answer_for(ctx: Context, place, topic: str | None, via: str | None = N
               "/myentry.", place=place.label),
         )
         return
-    parts = [esc(belongs) + _("Contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
-    if topic and not topic_found:
-        parts.append(_("(Nobody is registered for the topic \"{topic}\" there; here are all contacts.)",
-                       topic=esc(topic_label(ctx, topic))))
-    elif topic:
-        parts.append(_("Topic: {topic}", topic=esc(topic_label(ctx, topic))))
-    if not same_place(place, levels[0].place):
-        parts.append(_("{place} has no entry of its own; these are responsible for it:", place=esc(place.name)))
-    for level in levels:
+    if start == 0:
+        parts = [esc(belongs) + _("Contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
+        if topic and not topic_found:
+            parts.append(_("(Nobody is registered for the topic \"{topic}\" there; here are all contacts.)",
+                           topic=esc(topic_label(ctx, topic))))
+        elif topic:
+            parts.append(_("Topic: {topic}", topic=esc(topic_label(ctx, topic))))
+        if not same_place(place, levels[0].place):
+            parts.append(_("{place} has no entry of its own; these are responsible for it:", place=esc(place.name)))
+    else:
+        parts = [_("More contacts for {place}:", place="<b>" + esc(place.label) + "</b>")]
+    items = [(level, entry) for level in levels for entry in level.entries]
+    shown_level = None
+    index = start
+    while index < len(items):
+        level, entry = items[index]
+        block = ([""] + [level_heading(ctx, place, level.place)] if level is not shown_level else []) + \
+            [format_entry(ctx, entry)]
+        if index > start and shown_length("\n".join(parts + block)) > PAGE_CHARS:
+            break
+        parts += block
+        shown_level = level
+        index += 1
+    rows = None
+    if index < len(items):
+        more = len(items) - index
         parts.append("")
-        parts.append(level_heading(ctx, place, level.place))
-        for entry in level.entries[:MAX_PER_LEVEL]:
-            parts.append(format_entry(ctx, entry))
-        hidden = len(level.entries) - MAX_PER_LEVEL
-        if hidden > 0:
-            parts.append(ctx.ngettext("… and {n} more entry. Add a topic to narrow it down, e.g. \"education in {place}\".",
-                                      "… and {n} more entries. Add a topic to narrow it down, e.g. \"education in {place}\".",
-                                      hidden, place=esc(level.place.name)))
-    ctx.reply("\n".join(parts), html=True)
+        parts.append(ctx.ngettext("{n} more entry.", "{n} more entries.", more))
+        payload = {"place": place.id, "topic": topic, "start": index}
+        rows = [[await ctx.button(_("Show more"), "contact_more", payload)]]
+    ctx.reply("\n".join(parts), html=True, buttons=rows)
+
+
+@router.button("contact_more")
+async def contact_more(ctx: Context, payload: dict) -> None:
+    place = ctx.services.places.gazetteer.get(str(payload.get("place", "")))
+    topic = payload.get("topic")
+    start = payload.get("start")
+    if place is None or not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        ctx.reply(ctx._("This button is not valid (any more). Nothing was done. Send /help to start again."))
+        return
+    await answer_for(ctx, place, topic if topic in TOPICS else None, start=start)
 
 
 async def lookup(ctx: Context, text: str, *, explicit: bool) -> bool:
@@ -147,6 +181,17 @@ async def lookup(ctx: Context, text: str, *, explicit: bool) -> bool:
     resolution = ctx.services.places.resolve(rest or text)
     if resolution.status == "none" and rest != text:
         resolution = ctx.services.places.resolve(text)
+    if await answer_resolution(ctx, resolution, topic):
+        return True
+    if explicit or CONTACT_WORDS.search(text):
+        ctx.reply(_("I could not find a German place in \"{text}\". Please write the Gemeinde, the Kreis or the "
+                    "postal code, e.g. \"Nürtingen\", \"Landkreis Esslingen\" or \"72622\".", text=text.strip()[:80]))
+        return True
+    return False
+
+
+async def answer_resolution(ctx: Context, resolution, topic: str | None) -> bool:
+    """Contacts for a found place, or the question which one is meant; False when no place was found."""
     if resolution.status == "match":
         await answer_for(ctx, resolution.best, topic, resolution.candidates[0].via)
         return True
@@ -160,11 +205,7 @@ async def lookup(ctx: Context, text: str, *, explicit: bool) -> bool:
             labels.add(label)
             payload = {"place": candidate.place.id, "topic": topic, "via": candidate.via}
             rows.append([await ctx.button(label, "contact_place", payload)])
-        ctx.reply(_("I know several places by that name. Which one do you mean?"), buttons=rows)
-        return True
-    if explicit or CONTACT_WORDS.search(text):
-        ctx.reply(_("I could not find a German place in \"{text}\". Please write the Gemeinde, the Kreis or the "
-                    "postal code, e.g. \"Nürtingen\", \"Landkreis Esslingen\" or \"72622\".", text=text.strip()[:80]))
+        ctx.reply(ctx._("I know several places by that name. Which one do you mean?"), buttons=rows)
         return True
     return False
 
@@ -181,15 +222,30 @@ async def contact(ctx: Context, args: str) -> None:
 
 @router.dialog("contact")
 async def contact_dialog(ctx: Context) -> None:
+    assert ctx.dialog is not None
+    topic = ctx.dialog.data.get("topic")
     await ctx.end_dialog()
-    await lookup(ctx, ctx.text, explicit=True)
+    text = ctx.text
+    if topic in TOPICS and topic_in_text(text)[0] is None:
+        resolution = ctx.services.places.resolve(text)
+        if await answer_resolution(ctx, resolution, topic):
+            return
+    await lookup(ctx, text, explicit=True)
 
 
-@router.intent("contact", priority=60)
-async def contact_intent(ctx: Context) -> bool:
-    if ctx.is_group:
-        return False
-    return await lookup(ctx, ctx.text, explicit=False)
+@router.on_understood("contact")
+async def contact_understood(ctx: Context, reading) -> None:
+    """A contact question in free text, with the place and topic already read (knowledge/understand.py)."""
+    if reading.resolution is not None and await answer_resolution(ctx, reading.resolution, reading.topic):
+        return
+    await ctx.start_dialog("contact", "place")
+    if reading.topic:
+        ctx.reply(ctx._("For which place are you looking for a contact about \"{topic}\"? Write a Gemeinde, a Kreis "
+                        "or a postal code.", topic=topic_label(ctx, reading.topic)))
+        await ctx.update_dialog(topic=reading.topic)
+        return
+    ctx.reply(ctx._("For which place? Write a Gemeinde, a Kreis or a postal code, optionally with a topic, e.g. "
+                    "\"education in Esslingen\"."))
 
 
 @router.button("contact_place")

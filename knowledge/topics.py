@@ -87,7 +87,7 @@ _WORD_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "engagement",
         r"\w*ehrenamt\w*|freiwillig\w*|engagement|engagier\w*|helferkreis\w*|unterstuetzerkreis\w*"
-        r"|patenschaft\w*|spende\w*|volunteer\w*|volunteering|donation\w*|mentor\w*",
+        r"|patenschaft\w*|spende\w*|volunteer\w*|volunteering|donation\w*|mentor\w*|mitmach\w*|mitwirk\w*",
     ),
     (
         "arbeit",
@@ -102,7 +102,8 @@ _WORD_PATTERNS: tuple[tuple[str, str], ...] = (
         r"|impf(?:ung\w*|en|stoff\w*|termin\w*|ausweis\w*|pass\w*)?"
         r"|hebamme\w*|schwanger\w*|pregnan\w*|\w*versorgung",
     ),
-    ("soziale_betreuung", r"betreu\w*|beratung\w*|counsel\w*|care|support"),
+    ("soziale_betreuung", r"betreu\w*|beratung\w*|counsel\w*|care|support|begleit\w*|\w*behoerdengaeng\w*"
+     r"|\w*behoerdengang\w*|escort\w*"),
     (
         "integration",
         r"integration\w*|integrier\w*|migration\w*|dolmetsch\w*|sprachmittl\w*|uebersetz\w*"

@@ -12,10 +12,10 @@ import pytest
 
 from bot import directory, formats, roles
 from bot.i18n import LANGUAGES, Translator
+from tests.support.claims import IBAN_ANNA, KREIS_ESSLINGEN, PAYOUT, claims_in_db, png
 from tests.support.scenes import give_role, matrix_bot
-from tests.test_claims_helpers import IBAN_ANNA, KREIS_ESSLINGEN, PAYOUT, claims_in_db, png
-from tests.test_claims_platforms import FAST
-from tests.test_events_platforms import EVENTS, announcement, number_of, round_table_day
+from tests.support.telegram_person import FAST
+from tests.test_meetings_platforms import EVENTS, announcement, number_of, round_table_day
 
 pytestmark = pytest.mark.skipif("uk" not in LANGUAGES, reason="no Ukrainian catalog")
 

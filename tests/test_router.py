@@ -86,11 +86,13 @@ async def test_cancel_typed_without_the_slash_ends_a_dialog(app, chat):
     assert "Abgebrochen" not in chat.text
 
 
-async def test_another_command_ends_an_open_dialog(app, chat):
+async def test_another_command_keeps_an_open_dialog_and_offers_it(app, chat):
     await grant_role(app, chat, "admin")
     await chat.say("/einladen")
     await chat.press("Koordinierungsstelle")
     await chat.say("/rollen")
+    assert "Ihre Rollen" in chat.text and "noch offen – weiter?" in chat.text
+    await chat.press("Abbrechen")
     await chat.say("Landkreis Esslingen")
     assert "Einladung" not in chat.text
 

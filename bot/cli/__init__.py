@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_migrate.add_argument("--config", "-c", dest="config_sub")
     p_places = sub.add_parser("places", help="resolve place queries (one per line on stdin)")
     p_places.add_argument("--jsonl", action="store_true", help="write one JSON object per line (the default)")
+    p_understand = sub.add_parser("understand", help="read free-text messages (one per line on stdin): intent, "
+                                                     "place, topic")
+    p_understand.add_argument("--jsonl", action="store_true", help="write one JSON object per line (the default)")
 
     from bot.cli import claims, directory
 
@@ -57,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = getattr(args, "config_sub", None) or args.config
 
+    if args.command == "understand":
+        from knowledge.understand import run_jsonl as understand_jsonl
+
+        return understand_jsonl(sys.stdin, sys.stdout)
     if args.command == "places":
         from knowledge.places_cli import run_jsonl
 

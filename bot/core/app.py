@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import http, language_guess, users
 from bot.config import Config
-from bot.core import buttons, dialogs, outbox
+from bot.core import buttons, dialogs, outbox, understood
 from bot.core.context import ButtonSpec, Context, Text
 from bot.core.features import Feature, Job
 from bot.core.outbox import DeliveryWorker, QuietHours
@@ -177,6 +177,8 @@ class App:
                                                           numbers=numbered, labels=not event.is_group)
                     if token is not None:
                         await self._dispatch_button(ctx, token)
+                    elif numbered and await understood.menu_again(ctx, number_only=True):
+                        pass  # a number that is not on the menu: the menu again, nothing else
                     else:
                         await self._dispatch_message(ctx)
                 else:
@@ -228,14 +230,17 @@ class App:
             if command is None:
                 ctx.reply(_("I don't know the command /{name}. Send /help for what I can do.", name=name))
                 return
+            suspended = None
             if state is not None and not command.keeps_dialog:
-                await dialogs.end(ctx.session, ctx.user)
+                suspended = understood.Suspended.of(state)  # runs beside it, then offers to go on with it
                 ctx.dialog = None
             if command.private_only and ctx.is_group:
                 await self.point_to_private(ctx)
                 return
             ctx.args = args
             await command.fn(ctx, args)
+            if suspended is not None:
+                await understood.offer_to_continue(ctx, suspended)
             return
         if state is not None:
             handler = self.router.dialogs.get(state.name)
@@ -253,7 +258,9 @@ class App:
         for intent in self.router.intents:
             if await intent.fn(ctx):
                 return
-        if ctx.is_group:
+        if not ctx.is_group and await understood.dispatch(ctx, self.router.understood):
+            return
+        if ctx.is_group or await understood.menu_again(ctx):
             return
         ctx.reply(_("Sorry, I did not understand that. Send /help to see what I can do."))
 
@@ -304,8 +311,12 @@ class App:
         shown = [reply for reply in replies if buttons.menu_choices(reply) or (reply.text and reply.file is None)]
         if not shown:
             return
-        choices = buttons.menu_choices(shown[-1])
-        if choices:
+        if buttons.menu_choices(shown[-1]):
+            # every menu of the answer stays answerable, numbered on from one menu to the next
+            choices: list[tuple[str, str]] = []
+            for reply in replies:
+                reply.number_from = len(choices) + 1
+                choices += buttons.menu_choices(reply)
             await buttons.remember_menu(session, event.platform, event.chat_id, choices)
         elif not keep:
             await buttons.forget_menu(session, event.platform, event.chat_id)

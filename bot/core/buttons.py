@@ -151,3 +151,21 @@ async def menu_choice(
     if menu is None or menu.created_at < now() - MENU_TTL:
         return None
     return _pick(menu.tokens, text, numbers=numbers, labels=labels)
+
+
+async def has_menu(session: AsyncSession, platform: str, chat_id: str) -> bool:
+    """Whether the chat shows choices that a typed answer may still pick."""
+    menu = await session.scalar(
+        select(ChoiceMenu).where(ChoiceMenu.platform == platform, ChoiceMenu.chat_id == chat_id)
+    )
+    return menu is not None and menu.created_at >= now() - MENU_TTL
+
+
+async def current_menu(session: AsyncSession, platform: str, chat_id: str) -> list[tuple[str, str]]:
+    """The chat's choices as (token, label), numbered from 1 in this order; empty when there are none."""
+    menu = await session.scalar(
+        select(ChoiceMenu).where(ChoiceMenu.platform == platform, ChoiceMenu.chat_id == chat_id)
+    )
+    if menu is None or menu.created_at < now() - MENU_TTL:
+        return []
+    return [(entry[0], entry[1]) for entry in menu.tokens if not isinstance(entry, str)]

@@ -17,6 +17,8 @@ CommandFn = Callable[["Context", str], Awaitable[None]]
 ButtonFn = Callable[["Context", dict[str, Any]], Awaitable[None]]
 DialogFn = Callable[["Context"], Awaitable[None]]
 IntentFn = Callable[["Context"], Awaitable[bool]]
+UnderstoodFn = Callable[["Context", Any], Awaitable[None]]
+"""Answers a message read by `knowledge.understand` (it gets the `Understanding`)."""
 
 
 @dataclass
@@ -54,6 +56,10 @@ class Router:
     buttons: dict[str, ButtonFn] = field(default_factory=dict)
     dialogs: dict[str, DialogFn] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
+    understood: dict[str, UnderstoodFn] = field(default_factory=dict)
+    """Handlers by intent name (see knowledge/understand.py) for free text that no earlier intent took."""
+    resumers: dict[str, tuple[DialogFn, str]] = field(default_factory=dict)
+    """Per dialog: how to ask its open question again, and the English msgid offering to continue it."""
 
     def command(
         self,
@@ -97,6 +103,25 @@ class Router:
 
         return register
 
+    def on_understood(self, *intents: str) -> Callable[[UnderstoodFn], UnderstoodFn]:
+        def register(fn: UnderstoodFn) -> UnderstoodFn:
+            for name in intents:
+                if name in self.understood:
+                    raise ValueError(f"intent {name!r} handled twice")
+                self.understood[name] = fn
+            return fn
+
+        return register
+
+    def resume(self, dialog: str, offer: str) -> Callable[[DialogFn], DialogFn]:
+        """`offer` is an English msgid such as "Your travel-cost claim is still open – continue?"."""
+
+        def register(fn: DialogFn) -> DialogFn:
+            self.resumers[dialog] = (fn, offer)
+            return fn
+
+        return register
+
     def include(self, other: Router) -> None:
         for cmd in other.ordered:
             self._add_command(cmd)
@@ -109,6 +134,11 @@ class Router:
                 raise ValueError(f"dialog {name!r} registered twice")
             self.dialogs[name] = fn
         self.intents.extend(other.intents)
+        for name, fn in other.understood.items():
+            if name in self.understood:
+                raise ValueError(f"intent {name!r} handled twice")
+            self.understood[name] = fn
+        self.resumers.update(other.resumers)
         self.intents.sort(key=lambda i: i.priority)
 
     def _add_command(self, cmd: Command) -> None:

@@ -55,7 +55,7 @@ class ConsoleAdapter:
 
     def show(self, reply: Reply) -> None:
         lines = [plain(reply)]
-        number = 0
+        number = reply.number_from - 1
         for row in reply.buttons:
             for button in row:
                 if button.url:

@@ -116,8 +116,10 @@ def text_content(reply: Reply, *, hint: str | None, commands: Collection[str]) -
     html_extra: list[str] = []
     if options:
         rtl = bidi.looks_rtl(reply.text)
-        plain_extra.append("\n".join(bidi.numbered_line(n, b.label, rtl) for n, b in enumerate(options, 1)))
-        html_extra.append(("<ol dir=\"rtl\">" if rtl else "<ol>")
+        plain_extra.append("\n".join(bidi.numbered_line(n, b.label, rtl)
+                                     for n, b in enumerate(options, reply.number_from)))
+        start = f' start="{reply.number_from}"' if reply.number_from != 1 else ""
+        html_extra.append((f'<ol dir="rtl"{start}>' if rtl else f"<ol{start}>")
                           + "".join(f"<li>{html.escape(bidi.isolate(b.label) if rtl else b.label, quote=False)}</li>"
                                     for b in options) + "</ol>")
     if targets:
