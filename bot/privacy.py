@@ -223,6 +223,9 @@ async def enforce_retention(
     await run("claims", sa.delete(Claim).where(Claim.id.in_(old)))
     if receipt_ids:
         await run("claim_receipts", sa.delete(Receipt).where(Receipt.id.in_(receipt_ids)))
+    from bot.claims.identity import forget_unused
+
+    done["person_links"] = await forget_unused(session)
     emptied = sa.select(Claim.batch_id).where(Claim.batch_id.is_not(None))
     await run("claim_batches", sa.delete(PayoutBatch).where(
         PayoutBatch.created_at < cutoff, PayoutBatch.id.not_in(emptied)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models_claims import REJECTED, WITHDRAWN, Claim, Receipt
@@ -76,12 +76,19 @@ async def year_total(session: AsyncSession, user_id: int | None, year: int) -> t
     return int(row[0]), int(row[1])
 
 
+def _same_person(claim: Claim):
+    """The claimant's claims, also those filed before an account was deleted or from a linked account."""
+    if claim.person_key is None:
+        return Claim.user_id == claim.user_id
+    return or_(Claim.person_key == claim.person_key, Claim.user_id == claim.user_id)
+
+
 async def examine(session: AsyncSession, claim: Claim) -> Findings:
     findings = Findings(year=claim.trip_date.year)
     found: dict[int, Duplicate] = {}
     route = _route(claim.from_place_id, claim.from_text, claim.to_place_id, claim.to_text)
     same_day = await session.scalars(
-        select(Claim).where(Claim.user_id == claim.user_id, Claim.trip_date == claim.trip_date, Claim.id != claim.id)
+        select(Claim).where(_same_person(claim), Claim.trip_date == claim.trip_date, Claim.id != claim.id)
     )
     for other in same_day:
         if _route(other.from_place_id, other.from_text, other.to_place_id, other.to_text) == route:

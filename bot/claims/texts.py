@@ -51,6 +51,8 @@ def refusal(t: Translator, code: str) -> str:
                           "coordinator."),
         "same_approver": _("You have already approved this claim. The second approval must come from another "
                            "reviewer."),
+        "own_iban": _("This claim pays an account that you have used or saved yourself, so another reviewer must "
+                      "decide on it."),
         "wrong_state": _("This claim has changed in the meantime. Nothing was done."),
         "not_yours": _("This is not your claim. Nothing was done."),
         "reason_required": _("Please write a reason."),

@@ -22,7 +22,7 @@ from sqlalchemy import or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import roles
-from bot.claims import amounts, audit
+from bot.claims import amounts, audit, identity
 from bot.claims.crypto import CannotDecrypt, vault
 from bot.claims.rules import TICKET, ClaimsSettings, RuleSet
 from bot.i18n import Translator
@@ -129,6 +129,7 @@ async def submit(session: AsyncSession, app: App, user: User, data: dict[str, An
             raise Refused("receipt_gone")
     elif claim.transport == TICKET and rules.receipt_required_for_tickets:
         raise Refused("receipt_required")
+    claim.person_key = await identity.person_of(session, app, user)
     session.add(claim)
     await session.flush()
     await audit.record(session, "submitted", actor=user, claim_id=claim.id, new=PENDING)
@@ -167,12 +168,16 @@ async def may_review(session: AsyncSession, app: App, claim: Claim, reviewer: Us
         raise Refused("not_reviewer")
     if claim.status == SECOND_APPROVAL and claim.first_approver_id == reviewer.id:
         raise Refused("same_approver")
+    found = await identity.conflict(session, app, claim, reviewer)
+    if found is not None:
+        raise Refused(found)
 
 
 async def approve(session: AsyncSession, app: App, claim: Claim, reviewer: User) -> str:
     await may_review(session, app, claim, reviewer)
     if claim.status == PENDING and claim.needs_second_approval:
-        await _move(session, claim, (PENDING,), SECOND_APPROVAL, first_approver_id=reviewer.id)
+        await _move(session, claim, (PENDING,), SECOND_APPROVAL, first_approver_id=reviewer.id,
+                    first_approver_person=await identity.person_of(session, app, reviewer))
         await audit.record(session, "approved_first", actor=reviewer, claim_id=claim.id, old=PENDING,
                            new=SECOND_APPROVAL)
         await _tell_claimant(session, app, claim, lambda t: t.gettext(
@@ -229,7 +234,7 @@ async def answer(session: AsyncSession, app: App, claim: Claim, user: User, text
         raise Refused("answer_required")
     if claim.user_id != user.id:
         raise Refused("not_yours")
-    back = SECOND_APPROVAL if claim.first_approver_id is not None else PENDING
+    back = SECOND_APPROVAL if (claim.first_approver_id or claim.first_approver_person) is not None else PENDING
     await _move(session, claim, (INFO,), back)
     await audit.record(session, "info_answered", actor=user, claim_id=claim.id, old=INFO, new=back, note=text)
     asked = await session.scalar(
@@ -272,7 +277,8 @@ async def queue(session: AsyncSession, app: App, reviewer: User, limit: int = 20
     )
     if roles.EVERYWHERE not in scopes:
         query = query.where(or_(*[Claim.place_id.startswith(s, autoescape=True) for s in scopes]))
-    found = list(await session.scalars(query.order_by(Claim.id)))
+    found = [c for c in await session.scalars(query.order_by(Claim.id))
+             if await identity.conflict(session, app, c, reviewer) is None]
     return found[:limit], len(found)
 
 
@@ -473,7 +479,8 @@ async def reviewers_for(session: AsyncSession, app: App, claim: Claim, exclude: 
     found = await app.users_with_role(session, roles.REVIEWER, claim.place_id)
     if claim.status == SECOND_APPROVAL and claim.first_approver_id is not None:
         exclude = {*exclude, claim.first_approver_id}
-    return [u for u in found if u.id != claim.user_id and u.id not in exclude]
+    return [u for u in found if u.id != claim.user_id and u.id not in exclude
+            and await identity.conflict(session, app, claim, u) is None]
 
 
 async def _notify_reviewers(session: AsyncSession, app: App, claim: Claim, text, exclude: set[int] = frozenset()):
