@@ -7,7 +7,15 @@ import pytest
 from bot.app import build_app
 from tests.conftest import make_config
 from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
-from tests.test_claims_helpers import IBAN_ANNA, IBAN_BEN, KREIS_ESSLINGEN, audit_of, claim_row, claims_bot, file_claim
+from tests.test_claims_helpers import (
+    IBAN_ANNA,
+    IBAN_BEN,
+    KREIS_ESSLINGEN,
+    audit_of,
+    claim_row,
+    claims_bot,
+    file_claim,
+)
 
 BOSS_TG, BOSS_MX = "1001", "@boss:example.org"
 
