@@ -21,7 +21,7 @@ from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidLength, SchwiftyException
 from sqlalchemy import select
 
-from bot.claims import amounts, receipts, texts, workflow
+from bot.claims import amounts, receipts, sanitize, texts, workflow
 from bot.claims.crypto import masked, vault
 from bot.claims.rules import TICKET
 from bot.context import Context
@@ -87,7 +87,7 @@ async def claim_dialog(ctx: Context) -> None:
         ctx.reply(ctx._("Please choose one of the buttons, or /cancel."))
         await ask(ctx, step)
         return
-    await taker(ctx, ctx.text.strip())
+    await taker(ctx, sanitize.one_line(ctx.text))  # one plain line: what goes into money files and reviews
 
 
 async def ask(ctx: Context, step: str) -> None:
@@ -321,7 +321,7 @@ async def take_purpose(ctx: Context, text: str) -> None:
 async def round_table_button(ctx: Context, payload: dict) -> None:
     if not await in_step(ctx, payload):
         return
-    label = str(payload.get("label", ""))[:200]
+    label = sanitize.one_line(str(payload.get("label", "")))[:200]
     await goto(ctx, "receipt", purpose=label, round_table=label)
 
 
@@ -420,6 +420,10 @@ async def ask_holder(ctx: Context) -> None:
 async def take_holder(ctx: Context, text: str) -> None:
     if len(text) < 2 or len(text) > 70:
         ctx.reply(ctx._("Please write the account holder's name (at most 70 characters)."))
+        return
+    if sanitize.sepa_name(text) is None:
+        ctx.reply(ctx._("A bank transfer cannot carry this name. Please write the account holder's name in Latin "
+                        "letters, as your bank has it."))
         return
     await goto(ctx, "iban", holder=text)
 

@@ -210,9 +210,11 @@ async def export_button(ctx: Context, payload: dict) -> None:
     _ = ctx._
     fmt = payload.get("format")
     if fmt in ("csv", "xlsx"):
-        table = export.rows(await export.select_claims(ctx.session, "all"))
+        claims = await export.select_claims(ctx.session, export.PAYOUT)
+        table = export.rows(claims, approved_by=await export.approvers(ctx.session, claims))
         data = export.to_csv(table) if fmt == "csv" else export.to_xlsx(table)
-        ctx.reply(_("All claims, IBANs shortened."),
+        ctx.reply(_("The claims being paid out (approved, or in a payment file not yet confirmed as paid), with "
+                    "the total; IBANs shortened."),
                   file=OutgoingFile(f"fahrtkosten.{fmt}", export.MIME[fmt], data))
         return
     if fmt != "sepa":
@@ -220,12 +222,13 @@ async def export_button(ctx: Context, payload: dict) -> None:
     try:
         sepa = await workflow.export_sepa(ctx.session, ctx.app, ctx.user)
     except workflow.ExportRefused as refused:
-        ctx.reply({
+        text = {
             "nothing": _("There are no approved claims that are not in a payment file yet."),
             "config": _("The payout account is not configured (payout.debtor_name, payout.debtor_iban)."),
-            "undecryptable": _("Some IBANs cannot be decrypted with the configured key. Ask the operator; "
-                               "details are shown by the command line export."),
-        }.get(refused.code, _("Another export ran at the same time. Please try again.")))
+            "skipped": _("None of the approved claims can be put into a payment file:"),
+        }.get(refused.code, _("Another export ran at the same time. Please try again."))
+        ctx.reply("\n".join([text, *skipped_lines(ctx, refused.skipped)]),
+                  buttons=await skipped_rows(ctx, refused.skipped))
         return
     ctx.reply(ctx.ngettext(
         "Payment file #{batch}: {n} claim, {amount}. Upload it to the bank; once the bank has executed it, "
@@ -235,6 +238,41 @@ async def export_button(ctx: Context, payload: dict) -> None:
         sepa.batch.count, batch=sepa.batch.id, amount=amounts.money(sepa.batch.total_cents, ctx.language)),
               file=OutgoingFile(sepa.filename, export.MIME["sepa"], sepa.data),
               buttons=[[await paid_button(ctx, sepa.batch)]])
+    if sepa.skipped:
+        ctx.reply("\n".join([_("Left out of this file (they stay approved until you send them back to review):"),
+                              *skipped_lines(ctx, sepa.skipped)]), buttons=await skipped_rows(ctx, sepa.skipped))
+
+
+def skipped_lines(ctx: Context, skipped) -> list[str]:
+    _ = ctx._
+    why = {"name": _("the account holder's name cannot be written in a bank transfer"),
+           "iban": _("the IBAN is not valid"),
+           "undecryptable": _("the IBAN cannot be decrypted with the configured key (ask the operator)")}
+    return [_("Claim #{id}: {reason}", id=claim_id, reason=why.get(code, code)) for claim_id, code in skipped]
+
+
+async def skipped_rows(ctx: Context, skipped) -> list:
+    return [[await ctx.button(ctx._("Send #{id} back to review", id=claim_id), "claim_send_back",
+                              {"claim": claim_id, "why": code}, single_use=True)] for claim_id, code in skipped]
+
+
+@router.button("claim_send_back")
+async def send_back(ctx: Context, payload: dict) -> None:
+    if not await ctx.require(roles.ADMIN):
+        return
+    claim_id = row_id(payload, "claim")
+    claim = await ctx.session.get(Claim, claim_id) if claim_id else None
+    if claim is None:
+        ctx.reply(texts.refusal(ctx.t, "wrong_state"))
+        return
+    why = str(payload.get("why", ""))[:20]
+    try:
+        await workflow.send_back(ctx.session, ctx.app, claim, ctx.user,
+                                 f"left out of the SEPA file: {workflow.SKIP_REASONS.get(why, why)}")
+    except workflow.Refused as refused:
+        ctx.reply(texts.refusal(ctx.t, refused.code))
+        return
+    ctx.reply(ctx._("Claim #{id} is back in review; the reviewers have been told.", id=claim.id))
 
 
 @router.button("claim_paid")

@@ -22,7 +22,7 @@ from sqlalchemy import or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import roles
-from bot.claims import amounts, audit, identity
+from bot.claims import amounts, audit, identity, sanitize
 from bot.claims.crypto import CannotDecrypt, vault
 from bot.claims.rules import TICKET, ClaimsSettings, RuleSet
 from bot.i18n import Translator
@@ -285,12 +285,13 @@ async def queue(session: AsyncSession, app: App, reviewer: User, limit: int = 20
 # --- payout --------------------------------------------------------------------------------------------------
 
 class ExportRefused(Exception):
-    """`code`: "config", "nothing", "undecryptable" or "conflict"; `problems` are for the operator."""
+    """`code`: "config", "nothing", "skipped" (no claim could be exported) or "conflict"; `problems` are for the operator."""
 
-    def __init__(self, code: str, problems: list[str]):
+    def __init__(self, code: str, problems: list[str], skipped: list[tuple[int, str]] | None = None):
         super().__init__("; ".join(problems))
         self.code = code
         self.problems = problems
+        self.skipped = skipped or []
 
 
 @dataclass(frozen=True)
@@ -298,18 +299,16 @@ class SepaFile:
     batch: PayoutBatch
     data: bytes
     claims: list[Claim]
+    skipped: tuple[tuple[int, str], ...] = ()
+    """Claims left out of this file and why ("name", "iban", "undecryptable"); each can be sent back."""
 
     @property
     def filename(self) -> str:
         return f"fahrtkosten-sepa-{self.batch.id}.xml"
 
 
-_GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
-
-
 def sepa_text(text: str) -> str:
-    """German letters spelt out (Müller -> Mueller) before sepaxml reduces the rest to the SEPA character set."""
-    return text.translate(_GERMAN_LETTERS)
+    return sanitize.sepa_text(text, 70)
 
 
 async def export_sepa(session: AsyncSession, app: App, actor: User | None) -> SepaFile:
@@ -342,26 +341,18 @@ async def _export_sepa(session: AsyncSession, app: App, actor: User | None) -> S
     transfer = SepaTransfer(sepa_config, schema=SEPA_SCHEMA, clean=True)
     execution = today() + timedelta(days=payout.execution_days)
     the_vault = vault(app)
-    unreadable = []
+    included, skipped = [], []
     for claim in claims:
-        if claim.iban_encrypted is None:
-            unreadable.append(claim.id)
+        problem, payment = _payment(the_vault, claim, execution)
+        if problem is not None:
+            skipped.append((claim.id, problem))
             continue
-        try:
-            iban = the_vault.open(claim.iban_encrypted)
-        except CannotDecrypt:
-            unreadable.append(claim.id)
-            continue
-        transfer.add_payment({
-            "name": sepa_text(claim.holder), "IBAN": iban, "amount": claim.amount_cents,
-            "execution_date": execution, "endtoend_id": f"HELFERBOT-CLAIM-{claim.id}",
-            "description": f"Fahrtkosten Antrag {claim.id} vom {claim.trip_date:%d.%m.%Y}",
-        })
-    if unreadable:
-        listed = ", ".join(f"#{i}" for i in unreadable)
-        raise ExportRefused("undecryptable", [
-            f"the IBAN of claim(s) {listed} cannot be decrypted with the configured key "
-            "(bot.secret_key or the key file in the data directory was changed)"])
+        transfer.add_payment(payment)
+        included.append(claim)
+    if not included:
+        listed = ", ".join(f"#{i} ({why})" for i, why in skipped)
+        raise ExportRefused("skipped", [f"no approved claim can be put into a SEPA file: {listed}"], skipped)
+    claims = included
     data = transfer.export(validate=True)
     batch = PayoutBatch(
         status=EXPORTED, message_id=transfer.msg_id[:35], checksum=hashlib.sha256(data).hexdigest(),
@@ -386,7 +377,44 @@ async def _export_sepa(session: AsyncSession, app: App, actor: User | None) -> S
         await _tell_claimant(session, app, claim, lambda t, c=claim: t.gettext(
             "Your travel-cost claim #{id} over {amount} is in a bank transfer now. You are told again once it "
             "has been paid.", id=c.id, amount=amounts.money(c.amount_cents, t.language)))
-    return SepaFile(batch, data, claims)
+    return SepaFile(batch, data, claims, tuple(skipped))
+
+
+SKIP_REASONS = {"name": "the account holder's name cannot be written in a bank transfer",
+                "iban": "the IBAN is not valid", "undecryptable": "the IBAN cannot be decrypted with the configured key"}
+
+
+def _payment(the_vault, claim: Claim, execution: date) -> tuple[str | None, dict]:
+    """The transfer for one claim, or why it cannot be one (then it is left out, never the whole file)."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    name = sanitize.sepa_name(claim.holder)
+    if name is None:
+        return "name", {}
+    if claim.iban_encrypted is None:
+        return "undecryptable", {}
+    try:
+        iban = IBAN(the_vault.open(claim.iban_encrypted)).compact
+    except CannotDecrypt:
+        return "undecryptable", {}
+    except SchwiftyException:
+        return "iban", {}
+    return None, {
+        "name": name, "IBAN": iban, "amount": claim.amount_cents, "execution_date": execution,
+        "endtoend_id": f"HELFERBOT-CLAIM-{claim.id}",
+        "description": f"Fahrtkosten Antrag {claim.id} vom {claim.trip_date:%d.%m.%Y}",
+    }
+
+
+async def send_back(session: AsyncSession, app: App, claim: Claim, actor: User | None, reason: str) -> None:
+    """An approved claim that cannot be paid as it is (e.g. a name no bank accepts) goes back to review."""
+    reason = sanitize.one_line(reason)[:500]
+    await _move(session, claim, (APPROVED,), PENDING, _also=Claim.batch_id.is_(None), decided_by=None,
+                decided_at=None, first_approver_id=None, first_approver_person=None)
+    await audit.record(session, "sent_back", actor=actor, claim_id=claim.id, old=APPROVED, new=PENDING, note=reason)
+    await _notify_reviewers(session, app, claim, lambda t: t.gettext(
+        "Travel-cost claim #{id} was sent back to review from the payout: {reason}", id=claim.id, reason=reason))
 
 
 async def mark_paid(session: AsyncSession, app: App, batch_id: int, actor: User | None) -> PayoutBatch:
