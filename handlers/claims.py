@@ -594,8 +594,11 @@ async def answer_dialog(ctx: Context) -> None:
 
 def install(app) -> None:
     """Check the [claims] and [payout] config now (a mistake stops the start) and tidy up old receipts."""
+    from bot.claims import escalation
+
     workflow.settings(app)
     app.jobs.append(purge_receipts)
+    app.jobs.append(escalation.reminder_job)
 
 
 async def purge_receipts(app) -> None:

@@ -512,8 +512,21 @@ async def reviewers_for(session: AsyncSession, app: App, claim: Claim, exclude: 
 
 
 async def _notify_reviewers(session: AsyncSession, app: App, claim: Claim, text, exclude: set[int] = frozenset()):
-    for reviewer in await reviewers_for(session, app, claim, exclude):
-        await app.notify(session, reviewer, text, buttons_spec=[[_open_button(claim)]])
+    found = await reviewers_for(session, app, claim, exclude)
+    if found:
+        for reviewer in found:
+            await app.notify(session, reviewer, text, buttons_spec=[[_open_button(claim)]])
+        return
+    # Nobody reviews claims for this place: the superadmins are responsible, and are told why it reaches them.
+    from bot.claims import escalation
+
+    place = escalation.place_name(claim.place_id)
+    for admin in await escalation.superadmin_users(session, app):
+        if admin.id in exclude or await identity.conflict(session, app, claim, admin) is not None:
+            continue
+        await app.notify(session, admin, lambda t: text(t) + "\n\n" + t.gettext(
+            "No reviewer covers {place}, so this claim comes to you as a superadmin. Review it, or invite a "
+            "reviewer for the place with /einladen.", place=place), buttons_spec=[[_open_button(claim)]])
 
 
 async def _tell_claimant(session: AsyncSession, app: App, claim: Claim, text, buttons=None) -> None:
