@@ -21,7 +21,7 @@ from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidLength, SchwiftyException
 from sqlalchemy import select
 
-from bot.claims import amounts, receipts, sanitize, texts, workflow
+from bot.claims import amounts, quota, receipts, sanitize, texts, workflow
 from bot.claims.crypto import masked, vault
 from bot.claims.rules import TICKET
 from bot.context import Context
@@ -365,6 +365,11 @@ async def take_receipt(ctx: Context) -> None:
         }[refused.code])
         await ask_receipt(ctx)
         return
+    if await quota.refusal(ctx.session, ctx.user, len(checked.data)) is not None:
+        ctx.reply(_("You have sent many receipts in the last 24 hours; I cannot store more today. Please send "
+                    "this one tomorrow, or continue without it."))
+        await ask_receipt(ctx)
+        return
     row = await receipts.store(ctx.session, ctx.user, checked)
     ctx.reply(_("Thank you, I have the receipt."))
     await goto(ctx, "account", receipt_id=row.id)
@@ -508,7 +513,27 @@ async def cancel_button(ctx: Context, payload: dict) -> None:
     ctx.reply(ctx._("Cancelled. Nothing was submitted."))
 
 
-TAKERS = {"from": take_from, "to": take_to, "place": take_claim_place, "date": take_date, "km": take_km,
+TRANSPORT_WORDS = {
+    "auto": "car", "pkw": "car", "wagen": "car", "car": "car", "mit dem auto": "car",
+    "motorrad": "motorcycle", "roller": "motorcycle", "motorcycle": "motorcycle",
+    "fahrrad": "bicycle", "rad": "bicycle", "bike": "bicycle", "bicycle": "bicycle",
+    "bahn": "ticket", "zug": "ticket", "bus": "ticket", "fahrkarte": "ticket", "ticket": "ticket", "train": "ticket",
+    "s-bahn": "ticket", "u-bahn": "ticket", "strassenbahn": "ticket", "straßenbahn": "ticket", "oepnv": "ticket",
+    "öpnv": "ticket", "deutschlandticket": "ticket", "bus oder bahn": "ticket",
+}
+
+
+async def take_transport(ctx: Context, text: str) -> None:
+    """A typed means of transport ("Bahn", "pkw", "Zug") counts like the button."""
+    transport = TRANSPORT_WORDS.get(text.lower().strip(" .!"))
+    if transport is None or transport not in rules(ctx).transports():
+        ctx.reply(ctx._("Please choose one of the buttons, or /cancel."))
+        await ask_transport(ctx)
+        return
+    await goto(ctx, "ticket" if transport == TICKET else "km", transport=transport)
+
+
+TAKERS = {"transport": take_transport, "from": take_from, "to": take_to, "place": take_claim_place, "date": take_date, "km": take_km,
           "ticket": take_ticket, "purpose": take_purpose, "holder": take_holder, "iban": take_iban}
 ASKERS = {"from": ask_from, "to": ask_to, "place": ask_place, "date": ask_date, "transport": ask_transport,
           "km": ask_km, "ticket": ask_ticket, "purpose": ask_purpose, "receipt": ask_receipt, "account": ask_account,

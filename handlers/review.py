@@ -162,7 +162,8 @@ async def reason_dialog(ctx: Context) -> None:
         else:
             await workflow.ask(ctx.session, ctx.app, claim, ctx.user, text)
     except workflow.Refused as refused:
-        await ctx.end_dialog()
+        if refused.code != "reason_required":  # too short a reason: the question stays open
+            await ctx.end_dialog()
         ctx.reply(texts.refusal(ctx.t, refused.code))
         return
     await ctx.end_dialog()

@@ -76,6 +76,32 @@ async def remind(app: App, at: datetime | None = None) -> tuple[int, int]:
     return reminded, told
 
 
+UNPAID_IBAN_DAYS = 30
+"""A rejected or withdrawn claim is never paid: its IBAN is erased after the time to correct and resubmit it."""
+
+
+async def expire_undecided(session: AsyncSession, before: datetime, at: datetime) -> dict[str, int]:
+    """Never-decided claims untouched since `before` end as withdrawn, without their IBAN (run by retention)."""
+    from sqlalchemy import update
+
+    from bot.claims import audit
+    from bot.storage.models_claims import REJECTED, WITHDRAWN
+
+    stale = list(await session.scalars(select(Claim.id).where(Claim.status.in_(IN_REVIEW), Claim.updated_at < before)))
+    for claim_id in stale:
+        result = await session.execute(
+            update(Claim).where(Claim.id == claim_id, Claim.status.in_(IN_REVIEW))
+            .values(status=WITHDRAWN, iban_encrypted=None, updated_at=at).execution_options(synchronize_session=False))
+        if result.rowcount:
+            await audit.record(session, "expired", actor=None, claim_id=claim_id, new=WITHDRAWN,
+                               note="never decided; ended by the retention rules")
+    erased = await session.execute(
+        update(Claim).where(Claim.status.in_((REJECTED, WITHDRAWN)), Claim.iban_encrypted.is_not(None),
+                            Claim.updated_at < at - timedelta(days=UNPAID_IBAN_DAYS))
+        .values(iban_encrypted=None).execution_options(synchronize_session=False))
+    return {"expired_claims": len(stale), "unpaid_ibans": erased.rowcount or 0}
+
+
 async def reminder_job(app: App) -> None:
     while True:
         reminded, told = await remind(app)

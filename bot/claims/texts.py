@@ -55,7 +55,7 @@ def refusal(t: Translator, code: str) -> str:
                       "decide on it."),
         "wrong_state": _("This claim has changed in the meantime. Nothing was done."),
         "not_yours": _("This is not your claim. Nothing was done."),
-        "reason_required": _("Please write a reason."),
+        "reason_required": _("Please write a reason the volunteer can act on, in a few words."),
         "question_required": _("Please write your question."),
         "answer_required": _("Please write your answer."),
         "receipt_required": _("A receipt is required for tickets. Please send a photo or PDF of it."),

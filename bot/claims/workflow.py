@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from bot.app import App
 
 SEPA_SCHEMA = "pain.001.001.09"
+MIN_REASON_LETTERS = 8
+"""A rejection reason the volunteer can act on is a few words, not "x"."""
 
 
 class Refused(Exception):
@@ -201,7 +203,7 @@ async def approve(session: AsyncSession, app: App, claim: Claim, reviewer: User)
 
 async def reject(session: AsyncSession, app: App, claim: Claim, reviewer: User, reason: str) -> None:
     reason = reason.strip()[:500]
-    if not reason:
+    if sum(c.isalpha() for c in reason) < MIN_REASON_LETTERS:
         raise Refused("reason_required")
     await may_review(session, app, claim, reviewer)
     old = claim.status
