@@ -84,7 +84,8 @@ async def open_claim(ctx: Context, payload: dict) -> None:
         else:
             rows = [[await ctx.button(_("Approve"), "claim_approve", {"claim": claim.id}, single_use=True),
                      await ctx.button(_("Reject"), "claim_reject", {"claim": claim.id}),
-                     await ctx.button(_("Ask for information"), "claim_ask", {"claim": claim.id})]]
+                     await ctx.button(_("Ask for information"), "claim_ask", {"claim": claim.id})],
+                    [await ctx.button(_("Correct km or amount"), "claim_correct", {"claim": claim.id})]]
     ctx.reply("\n\n".join(parts), buttons=rows)
     if claim.receipt_id is not None:
         receipt = await ctx.session.get(Receipt, claim.receipt_id)
@@ -120,6 +121,11 @@ async def ask(ctx: Context, payload: dict) -> None:
     await start_reason(ctx, payload, "ask")
 
 
+@router.button("claim_correct")
+async def correct(ctx: Context, payload: dict) -> None:
+    await start_reason(ctx, payload, "correct")
+
+
 async def start_reason(ctx: Context, payload: dict, kind: str) -> None:
     claim = await load_for_reviewer(ctx, payload)
     if claim is None:
@@ -133,7 +139,11 @@ async def start_reason(ctx: Context, payload: dict, kind: str) -> None:
         ctx.reply(texts.refusal(ctx.t, "wrong_state"))
         return
     await ctx.start_dialog(REASON_DIALOG, kind, {"claim": claim.id})
-    if kind == "reject":
+    if kind == "correct":
+        what = ctx._("the ticket price in euros") if claim.ticket_cents is not None else ctx._("the kilometres")
+        ctx.reply(ctx._("Please write {what} as it should be, then the reason, e.g. \"38 according to the route "
+                        "planner\". The volunteer will read it. (/cancel to stop)", what=what))
+    elif kind == "reject":
         ctx.reply(ctx._("Please write the reason for rejecting claim #{id}. The volunteer will read it. (/cancel to "
                         "stop)", id=claim.id))
     else:
@@ -157,10 +167,23 @@ async def reason_dialog(ctx: Context) -> None:
         await ctx.end_dialog()
         return
     try:
+        if kind == "correct":
+            number, _space, reason = text.partition(" ")
+            ticket = claim.ticket_cents is not None
+            rules = workflow.rules_for(ctx.app, claim.place_id, claim.trip_date)
+            value = amounts.parse_cents(number) if ticket else amounts.parse_km(number, rules.max_km)
+            await workflow.correct(ctx.session, ctx.app, claim, ctx.user, value, reason)
+            await ctx.end_dialog()
+            ctx.reply(ctx._("Claim #{id} is corrected to {amount} and waits for approval; the volunteer has been told.",
+                            id=claim.id, amount=amounts.money(claim.amount_cents, ctx.language)))
+            return
         if kind == "reject":
             await workflow.reject(ctx.session, ctx.app, claim, ctx.user, text)
         else:
             await workflow.ask(ctx.session, ctx.app, claim, ctx.user, text)
+    except amounts.InputError as error:
+        ctx.reply(texts.input_problem(ctx.t, error))
+        return
     except workflow.Refused as refused:
         if refused.code != "reason_required":  # too short a reason: the question stays open
             await ctx.end_dialog()

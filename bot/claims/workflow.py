@@ -124,9 +124,11 @@ def build(app: App, user_id: int, data: dict[str, Any]) -> tuple[Claim, RuleSet]
 
 async def submit(session: AsyncSession, app: App, user: User, data: dict[str, Any]) -> Claim:
     claim, rules = build(app, user.id, data)
+    replaces = await _replaced(session, user, data.get("replaces"))
     if claim.receipt_id is not None:
         receipt = await session.get(Receipt, claim.receipt_id)
-        used = await session.scalar(select(Claim.id).where(Claim.receipt_id == claim.receipt_id))
+        used = await session.scalar(select(Claim.id).where(
+            Claim.receipt_id == claim.receipt_id, Claim.id.is_distinct_from(replaces)))
         if receipt is None or receipt.user_id != user.id or used is not None:
             raise Refused("receipt_gone")
     elif claim.transport == TICKET and rules.receipt_required_for_tickets:
@@ -134,7 +136,8 @@ async def submit(session: AsyncSession, app: App, user: User, data: dict[str, An
     claim.person_key = await identity.person_of(session, app, user)
     session.add(claim)
     await session.flush()
-    await audit.record(session, "submitted", actor=user, claim_id=claim.id, new=PENDING)
+    await audit.record(session, "submitted", actor=user, claim_id=claim.id, new=PENDING,
+                       note=f"corrected claim #{replaces}, which was rejected" if replaces else None)
     if data.get("save_account"):
         await remember_account(session, user, data)
     await _notify_reviewers(
@@ -144,6 +147,14 @@ async def submit(session: AsyncSession, app: App, user: User, data: dict[str, An
                             day=amounts.day(claim.trip_date, t.language)),
     )
     return claim
+
+
+async def _replaced(session: AsyncSession, user: User, claim_id: Any) -> int | None:
+    """The rejected claim of this user that a submission corrects (it shares its receipt), if any."""
+    if not isinstance(claim_id, int):
+        return None
+    old = await session.get(Claim, claim_id)
+    return old.id if old is not None and old.user_id == user.id and old.status == REJECTED else None
 
 
 async def remember_account(session: AsyncSession, user: User, data: dict[str, Any]) -> None:
@@ -258,6 +269,48 @@ async def answer(session: AsyncSession, app: App, claim: Claim, user: User, text
         await app.notify(session, asker, message, buttons_spec=[[_open_button(claim)]])
     else:
         await _notify_reviewers(session, app, claim, message)
+
+
+async def add_receipt(session: AsyncSession, app: App, claim: Claim, user: User, receipt_id: int) -> None:
+    """A receipt sent after the claim: attached once, while the claim is still being reviewed."""
+    if claim.user_id != user.id:
+        raise Refused("not_yours")
+    old = claim.status
+    await _move(session, claim, IN_REVIEW, old, _also=Claim.receipt_id.is_(None), receipt_id=receipt_id)
+    await audit.record(session, "receipt_added", actor=user, claim_id=claim.id, old=old, new=old)
+    await _notify_reviewers(session, app, claim, lambda t: t.gettext(
+        "The volunteer added a receipt to travel-cost claim #{id}.", id=claim.id))
+
+
+async def correct(session: AsyncSession, app: App, claim: Claim, reviewer: User, value: int, reason: str) -> None:
+    """A reviewer corrects the kilometres (tenths) or the ticket price (cents); the amount follows the rules."""
+    reason = sanitize.one_line(reason)[:500]
+    if sum(c.isalpha() for c in reason) < MIN_REASON_LETTERS:
+        raise Refused("reason_required")
+    await may_review(session, app, claim, reviewer)
+    if claim.status not in REVIEWABLE:
+        raise Refused("wrong_state")
+    rules = rules_for(app, claim.place_id, claim.trip_date)
+    ticket = claim.transport == TICKET
+    if not ticket and value > rules.max_km * 10:
+        raise amounts.InputError("too_many_km", rules.max_km)
+    amount = amounts.compute(rules, claim.transport, km_tenths=None if ticket else value,
+                             ticket_cents=value if ticket else None)
+    before = claim.amount_cents
+    old_value = claim.ticket_cents if ticket else claim.km_tenths
+    old = claim.status
+    # The amount changed, so any first approval was for another amount: the claim is reviewed afresh.
+    await _move(session, claim, (old,), PENDING, first_approver_id=None, first_approver_person=None,
+                amount_cents=amount.cents, uncapped_cents=amount.uncapped_cents,
+                rate_cents_per_km=amount.rate_cents_per_km,
+                needs_second_approval=amount.cents > rules.second_approval_above_cents,
+                **({"ticket_cents": value} if ticket else {"km_tenths": value}))
+    field = "ticket_cents" if ticket else "km_tenths"
+    await audit.record(session, "corrected", actor=reviewer, claim_id=claim.id, old=old, new=PENDING,
+                       note=f"{field} {old_value} -> {value}, amount {before} -> {amount.cents} cents: {reason}")
+    await _tell_claimant(session, app, claim, lambda t: t.gettext(
+        "A reviewer corrected your travel-cost claim #{id}: the amount is now {amount}. Reason: {reason}",
+        id=claim.id, amount=amounts.money(claim.amount_cents, t.language), reason=reason))
 
 
 async def withdraw(session: AsyncSession, app: App, claim: Claim, user: User) -> None:
