@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from bot import roles
+from bot.claims import allowance as allowance_mod
 from bot.claims import amounts, audit, checks, export, texts, workflow
 from bot.context import Context
 from bot.i18n import N_
@@ -63,7 +64,7 @@ async def open_claim(ctx: Context, payload: dict) -> None:
     if claim is None:
         return
     _ = ctx._
-    findings = await checks.examine(ctx.session, claim)
+    findings = await checks.examine(ctx.session, claim, workflow.settings(ctx.app).payout.allowance_cents_per_year)
     parts = [_("Claim #{id} – {status}", id=claim.id, status=texts.status_text(ctx.t, claim.status)),
              texts.describe(ctx.t, claim), texts.describe_checks(ctx.t, claim, findings)]
     conversation = [e for e in await audit.history(ctx.session, claim.id)
@@ -213,6 +214,14 @@ async def payout_command(ctx: Context, args: str) -> None:
     rows = [[await ctx.button(_("SEPA file"), "claim_export", {"format": "sepa"}, single_use=True),
              await ctx.button(_("List (CSV)"), "claim_export", {"format": "csv"}),
              await ctx.button(_("List (Excel)"), "claim_export", {"format": "xlsx"})]]
+    allowance = workflow.settings(ctx.app).payout.allowance_cents_per_year
+    year = workflow.today().year
+    near = await allowance_mod.near_limit(ctx.session, year, allowance)
+    if near:
+        lines.append(_("Near or over the tax-free volunteer allowance of {limit} in {year}:",
+                       limit=amounts.money(allowance, ctx.language), year=year))
+        lines += [_("• person {who}: {amount} (claims {ids})", who=who, amount=amounts.money(total, ctx.language),
+                    ids=", ".join(f"#{i}" for i in ids)) for who, total, ids in near]
     for batch in await workflow.open_batches(ctx.session):
         lines.append(ctx.ngettext(
             "Payment file #{batch}: {n} claim, {amount}, waiting for confirmation that the bank executed it.",

@@ -38,6 +38,8 @@ class Findings:
     year_total_cents: int = 0
     year_claims: int = 0
     same_iban_other_users: int = 0
+    allowance_cents: int = 0
+    """The yearly allowance the total is compared with (0: not shown)."""
 
 
 def _route(from_place: str | None, from_text: str, to_place: str | None, to_text: str) -> frozenset[str]:
@@ -65,11 +67,17 @@ def straight_line_km(from_place_id: str | None, to_place_id: str | None) -> floa
     return distance_km(a, b)
 
 
-async def year_total(session: AsyncSession, user_id: int | None, year: int) -> tuple[int, int]:
-    """(cents, number of claims) of a volunteer's claims with trips in `year`, not counting refused ones."""
+async def year_total(session: AsyncSession, user_id: int | None, year: int, person_key: str | None = None
+                     ) -> tuple[int, int]:
+    """(cents, number of claims) of a volunteer's claims with trips in `year`, not counting refused ones.
+
+    With `person_key`, claims of the person's other and deleted accounts count too.
+    """
+    who = Claim.user_id == user_id if person_key is None else or_(Claim.user_id == user_id,
+                                                                   Claim.person_key == person_key)
     row = (await session.execute(
         select(func.coalesce(func.sum(Claim.amount_cents), 0), func.count(Claim.id)).where(
-            Claim.user_id == user_id, Claim.trip_date >= date(year, 1, 1), Claim.trip_date < date(year + 1, 1, 1),
+            who, Claim.trip_date >= date(year, 1, 1), Claim.trip_date < date(year + 1, 1, 1),
             Claim.status.not_in((REJECTED, WITHDRAWN)),
         )
     )).one()
@@ -83,8 +91,8 @@ def _same_person(claim: Claim):
     return or_(Claim.person_key == claim.person_key, Claim.user_id == claim.user_id)
 
 
-async def examine(session: AsyncSession, claim: Claim) -> Findings:
-    findings = Findings(year=claim.trip_date.year)
+async def examine(session: AsyncSession, claim: Claim, allowance_cents: int = 0) -> Findings:
+    findings = Findings(year=claim.trip_date.year, allowance_cents=allowance_cents)
     found: dict[int, Duplicate] = {}
     route = _route(claim.from_place_id, claim.from_text, claim.to_place_id, claim.to_text)
     same_day = await session.scalars(
@@ -109,7 +117,8 @@ async def examine(session: AsyncSession, claim: Claim) -> Findings:
     if findings.straight_km is not None and claim.km_tenths is not None:
         findings.distance = distance_verdict(claim.km_tenths / 10, findings.straight_km)
 
-    findings.year_total_cents, findings.year_claims = await year_total(session, claim.user_id, claim.trip_date.year)
+    findings.year_total_cents, findings.year_claims = await year_total(session, claim.user_id, claim.trip_date.year,
+                                                                      claim.person_key)
     findings.same_iban_other_users = await session.scalar(
         select(func.count(func.distinct(Claim.user_id))).where(
             Claim.iban_hash == claim.iban_hash, Claim.user_id != claim.user_id

@@ -120,6 +120,11 @@ def describe_checks(t: Translator, claim: Claim, findings: checks.Findings) -> s
     lines.append(t.ngettext("Total of this volunteer in {year}: {amount} in {n} claim.",
                             "Total of this volunteer in {year}: {amount} in {n} claims.", findings.year_claims,
                             year=findings.year, amount=amounts.money(findings.year_total_cents, lang)))
+    if findings.allowance_cents:
+        share = findings.year_total_cents / findings.allowance_cents
+        text = t.gettext("That is {percent} % of the tax-free volunteer allowance (Ehrenamtspauschale) of {limit}.",
+                         percent=round(share * 100), limit=amounts.money(findings.allowance_cents, lang))
+        lines.append(("⚠️ " if share >= 0.8 else "") + text)
     if findings.same_iban_other_users:
         lines.append("⚠️ " + t.ngettext("The same IBAN was used by {n} other chat account.",
                                         "The same IBAN was used by {n} other chat accounts.",
