@@ -131,3 +131,35 @@ async def test_accounts_linked_with_a_code_review_nothing_of_each_other(tmp_path
     await mx.say("/pruefen")
     assert "keine Anträge" in mx.text
     assert (await claim_row(app, claim_id)).person_key is not None
+
+
+async def test_a_link_is_in_mydata_outlives_loeschen_with_the_claims_and_then_goes(tmp_path, db_url, db):
+    import json
+
+    from sqlalchemy import delete, select
+
+    from bot import privacy
+    from bot.storage.models_claims import Claim
+    from bot.storage.models_identity import PersonAccount
+
+    app = two_platform_bot(tmp_path, db_url, db)
+    tg, mx = Chat(app, "4004", platform="telegram"), Chat(app, "@rita:example.org", platform="matrix")
+    await tg.say("/verknuepfen")
+    await mx.say("/verknuepfen " + tg.text.split("/verknuepfen ")[1].split()[0])
+    await file_claim(tg, iban=IBAN_BEN, holder="Rita R")
+    await tg.say("/meinedaten")
+    exported = json.loads(next(r.file for r in tg.replies if r.file is not None).data)
+    assert "person_accounts" in exported
+    await tg.say("/loeschen")
+    await tg.press("Ja, alles löschen")
+    async with app.db.session() as session:
+        links = list(await session.scalars(select(PersonAccount)))
+    assert len(links) == 2 and sum(link.user_id is None for link in links) == 1
+    await privacy.run_retention(app)
+    async with app.db.session() as session:
+        assert len(list(await session.scalars(select(PersonAccount)))) == 2  # the claim is still kept
+        await session.execute(delete(Claim))
+        await session.commit()
+    await privacy.run_retention(app)
+    async with app.db.session() as session:
+        assert [link.user_id is None for link in await session.scalars(select(PersonAccount))] == [False]
