@@ -46,8 +46,8 @@ def scope_name(ctx: Context, scope: str) -> str:
 @router.command("start", description=N_("Start and welcome"), in_menu=False, keeps_dialog=True)
 async def start(ctx: Context, args: str) -> None:
     token = args.strip()
-    if token and (invites.looks_like_invite(token) or token.startswith(invites.PREFIX[:3])):
-        await redeem_invite(ctx, token)  # a cut-off link is "unknown", not a silent welcome
+    if token:  # only invitation links carry a start parameter: a cut-off one is "unknown", not a welcome
+        await redeem_invite(ctx, token)
         return
     ctx.reply(
         ctx._(

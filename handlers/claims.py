@@ -725,9 +725,10 @@ async def answer_dialog(ctx: Context) -> None:
 
 def install(app) -> None:
     """Check the [claims] and [payout] config now (a mistake stops the start) and tidy up old receipts."""
-    from bot.claims import escalation
+    from bot.claims import escalation, identity
 
     workflow.settings(app)
+    identity.configured_groups(app.config)
     app.jobs.append(purge_receipts)
     app.jobs.append(escalation.reminder_job)
 

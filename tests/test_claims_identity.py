@@ -163,3 +163,12 @@ async def test_a_link_is_in_mydata_outlives_loeschen_with_the_claims_and_then_go
     await privacy.run_retention(app)
     async with app.db.session() as session:
         assert [link.user_id is None for link in await session.scalars(select(PersonAccount))] == [False]
+
+
+def test_a_wrong_persons_entry_stops_the_start(tmp_path, db_url):
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        build_app(make_config(tmp_path, db_url, persons={"same": [["telegram:1", "icq:2"]], "other": 1}))
+    text = "\n".join(raised.value.problems)
+    assert "icq:2" in text and "persons.other" in text

@@ -37,6 +37,33 @@ SERVICE = "claims.identity"
 LINK_CODE_TTL = timedelta(minutes=15)
 
 
+def configured_groups(config) -> list[list[tuple[str, str]]]:
+    """`[persons] same`, checked: raises ConfigError naming every wrong entry (called at start)."""
+    problems = []
+    section = config.section("persons")
+    for key in section:
+        if key != "same":
+            problems.append(f"unknown key persons.{key} (known keys: same)")
+    groups = section.get("same", [])
+    if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
+        problems.append('persons.same must be a list of lists, e.g. [["telegram:1", "matrix:@a:example.org"]]')
+        groups = []
+    out = []
+    for group in groups:
+        parsed = []
+        for entry in group:
+            platform, _, uid = str(entry).partition(":")
+            if platform not in ("telegram", "matrix", "console", "test") or not uid:
+                problems.append(f'persons.same entries look like "telegram:123" or "matrix:@a:b", got {entry!r}')
+                continue
+            parsed.append((platform, uid))
+        if parsed:
+            out.append(parsed)
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
 class Identity:
     def __init__(self, app: App):
         from bot.claims.crypto import _derive, master_key
@@ -46,31 +73,11 @@ class Identity:
         """account key -> person key, from the config."""
         self.accounts: dict[str, list[tuple[str, str]]] = {}
         """person key -> the configured accounts, as (platform, id)."""
-        problems = []
-        section = app.config.section("persons")
-        for key in section:
-            if key != "same":
-                problems.append(f"unknown key persons.{key} (known keys: same)")
-        groups = section.get("same", [])
-        if not isinstance(groups, list) or not all(isinstance(g, list) for g in groups):
-            problems.append('persons.same must be a list of lists, e.g. [["telegram:1", "matrix:@a:example.org"]]')
-            groups = []
-        for group in groups:
-            parsed = []
-            for entry in group:
-                platform, _, uid = str(entry).partition(":")
-                if platform not in ("telegram", "matrix", "console", "test") or not uid:
-                    problems.append(f'persons.same entries look like "telegram:123" or "matrix:@a:b", got {entry!r}')
-                    continue
-                parsed.append((platform, uid))
-            if not parsed:
-                continue
+        for parsed in configured_groups(app.config):
             person = "cfg:" + min(self.account_key(p, u) for p, u in parsed)[:60]
             self.accounts[person] = parsed
             for platform, uid in parsed:
                 self.groups[self.account_key(platform, uid)] = person
-        if problems:
-            raise ConfigError(problems)
 
     def account_key(self, platform: str, platform_user_id: str) -> str:
         return hmac.new(self._key, f"{platform}:{platform_user_id}".encode(), hashlib.sha256).hexdigest()
