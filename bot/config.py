@@ -132,7 +132,7 @@ class Config:
 
 SECTIONS = {f.name: f.type for f in dataclasses.fields(Config) if f.name not in ("extra", "source")}
 # Feature sections validated by their own modules; listed so a misspelt section name is still caught.
-EXTRA_SECTIONS = {"claims", "payout", "events", "privacy"}
+EXTRA_SECTIONS = {"claims", "payout", "events", "privacy", "persons"}
 LANGUAGES = tuple(available_languages())
 
 

@@ -23,6 +23,8 @@ class RedeemResult(enum.Enum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED = "used"
+    REVOKED = "revoked"
+    """Its creator lost the right to hand out this role, or deleted their account: it died with them."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Redeemed:
     result: RedeemResult
     role: str | None = None
     scope: str | None = None
+    inviter: User | None = None
 
 
 async def may_invite(
@@ -61,7 +64,9 @@ def looks_like_invite(text: str) -> bool:
     return text.startswith(PREFIX) and 10 < len(text) <= 64
 
 
-async def redeem(session: AsyncSession, token: str, user: User) -> Redeemed:
+async def redeem(
+    session: AsyncSession, token: str, user: User, superadmins: roles.Superadmins = roles.Superadmins()
+) -> Redeemed:
     invite = await session.scalar(select(Invite).where(Invite.token_hash == digest(token)))
     if invite is None:
         return Redeemed(RedeemResult.UNKNOWN)
@@ -69,6 +74,9 @@ async def redeem(session: AsyncSession, token: str, user: User) -> Redeemed:
         return Redeemed(RedeemResult.USED)
     if invite.expires_at <= now():
         return Redeemed(RedeemResult.EXPIRED)
+    inviter = await session.get(User, invite.created_by) if invite.created_by else None
+    if inviter is None or not await may_invite(session, inviter, invite.role, invite.scope, superadmins):
+        return Redeemed(RedeemResult.REVOKED)
     # Conditional update: of two people redeeming at once, only one wins.
     result = await session.execute(
         update(Invite)
@@ -77,6 +85,5 @@ async def redeem(session: AsyncSession, token: str, user: User) -> Redeemed:
     )
     if result.rowcount != 1:
         return Redeemed(RedeemResult.USED)
-    inviter = await session.get(User, invite.created_by) if invite.created_by else None
     await roles.grant(session, user, invite.role, invite.scope, inviter)
-    return Redeemed(RedeemResult.OK, invite.role, invite.scope)
+    return Redeemed(RedeemResult.OK, invite.role, invite.scope, inviter)

@@ -52,6 +52,9 @@ class PrivacySettings:
     """Accounting records are kept this many full calendar years after the year of their last change."""
     deliveries_retention_days: int = 30
     """Sent, failed and cancelled messages in the outbox are deleted after this many days."""
+    open_claims_expire_days: int = 365
+    """A claim nobody decided on for this many days ends as withdrawn (and loses its IBAN), so it is kept only
+    as long as any other finished claim instead of forever."""
 
 
 def load(config) -> PrivacySettings:
@@ -200,6 +203,9 @@ async def enforce_retention(
     if not keep_iban_after_payout:
         await run("paid_ibans", sa.update(Claim).where(Claim.status == "paid", Claim.iban_encrypted.is_not(None))
                   .values(iban_encrypted=None))
+    from bot.claims.escalation import expire_undecided
+
+    done.update(await expire_undecided(session, at - timedelta(days=policy.open_claims_expire_days), at))
     cutoff = claims_retention_cutoff(policy.claims_retention_years, at)
     old = sa.select(Claim.id).where(Claim.status.in_(FINAL_CLAIM_STATES), Claim.updated_at < cutoff)
     receipts = sa.select(Claim.receipt_id).where(Claim.id.in_(old), Claim.receipt_id.is_not(None))
@@ -207,6 +213,9 @@ async def enforce_retention(
     await run("claims", sa.delete(Claim).where(Claim.id.in_(old)))
     if receipt_ids:
         await run("claim_receipts", sa.delete(Receipt).where(Receipt.id.in_(receipt_ids)))
+    from bot.claims.identity import forget_unused
+
+    done["person_links"] = await forget_unused(session)
     emptied = sa.select(Claim.batch_id).where(Claim.batch_id.is_not(None))
     await run("claim_batches", sa.delete(PayoutBatch).where(
         PayoutBatch.created_at < cutoff, PayoutBatch.id.not_in(emptied)))

@@ -17,6 +17,7 @@ from bot.storage.models import User
 
 if TYPE_CHECKING:
     from bot.claims.crypto import IbanVault
+    from bot.claims.identity import Identity
     from bot.claims.rules import ClaimsSettings
     from bot.core.notifier import Notifier
     from bot.meetings.quiet import QuietHoursPolicy
@@ -80,9 +81,20 @@ class Meetings:
 class Claims:
     """Travel-cost claims: the rule book and payout settings (checked at start)."""
 
-    def __init__(self, settings: ClaimsSettings, meetings: Meetings | None):
+    def __init__(self, settings: ClaimsSettings, meetings: Meetings | None,
+                 identity: Callable[[], Identity] | None = None):
         self.settings = settings
         self.meetings = meetings
+        self._load_identity = identity
+        self._identity: Identity | None = None
+
+    @property
+    def identity(self) -> Identity:
+        """Who is the same person across accounts (bot.claims.identity); its key is derived on first use."""
+        if self._identity is None:
+            assert self._load_identity is not None
+            self._identity = self._load_identity()
+        return self._identity
 
     async def meetings_attended(self, session: AsyncSession, user: User, day: date) -> list[tuple[int, str]]:
         if self.meetings is None:

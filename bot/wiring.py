@@ -6,7 +6,7 @@ Only this module imports `handlers`; everything else receives what it needs.
 from __future__ import annotations
 
 from bot import ops
-from bot.claims import rules
+from bot.claims import identity, rules
 from bot.claims.crypto import IbanVault
 from bot.config import Config
 from bot.core.app import App, superadmins_from
@@ -28,7 +28,9 @@ def build_services(config: Config) -> Services:
     places = Places(default_gazetteer, default_index)
     raw = config.section("events")
     meetings = Meetings(from_section(raw, places.gazetteer if raw.get("announce_chats") else None), places)
-    claims = Claims(rules.load(config, lambda: places.gazetteer.kreise), meetings)
+    identity.configured_groups(config)  # a wrong [persons] entry stops the start
+    claims = Claims(rules.load(config, lambda: places.gazetteer.kreise), meetings,
+                    lambda: identity.Identity(config))
     return Services(
         places=places,
         meetings=meetings,

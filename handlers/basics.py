@@ -46,7 +46,7 @@ def scope_name(ctx: Context, scope: str) -> str:
 @router.command("start", description=N_("Start and welcome"), in_menu=False, keeps_dialog=True)
 async def start(ctx: Context, args: str) -> None:
     token = args.strip()
-    if token and invites.looks_like_invite(token):
+    if token:  # only invitation links carry a start parameter: a cut-off one is "unknown", not a welcome
         await redeem_invite(ctx, token)
         return
     ctx.reply(
@@ -62,12 +62,19 @@ async def redeem_invite(ctx: Context, token: str) -> None:
     if ctx.is_group:
         await ctx.app.point_to_private(ctx)
         return
-    result = await invites.redeem(ctx.session, token, ctx.user)
+    result = await invites.redeem(ctx.session, token, ctx.user, ctx.app.superadmins)
     if result.result is invites.RedeemResult.OK:
         ctx.reply(
             ctx._("Welcome! You are now {role} for {scope}.",
                   role=role_name(ctx, result.role), scope=scope_name(ctx, result.scope))
         )
+        if result.inviter is not None:
+            from handlers.roles_admin import tell_inviter
+
+            await tell_inviter(ctx, result)
+    elif result.result is invites.RedeemResult.REVOKED:
+        ctx.reply(ctx._("This invitation is no longer valid: the person who made it can no longer hand out this "
+                        "role. Please ask for a new one."))
     elif result.result is invites.RedeemResult.EXPIRED:
         ctx.reply(ctx._("This invitation has expired. Please ask for a new one."))
     elif result.result is invites.RedeemResult.USED:
@@ -240,6 +247,9 @@ async def my_roles(ctx: Context, args: str) -> None:
     grants = await roles.grants(ctx.session, ctx.user)
     if ctx.user in ctx.app.superadmins:
         ctx.reply(ctx._("You are an administrator of this bot (from the configuration)."))
+        from handlers.roles_admin import show_area
+
+        await show_area(ctx)
         return
     if not grants:
         ctx.reply(ctx._("You are a volunteer. Coordinators and admins can invite you to further roles."))
@@ -247,3 +257,6 @@ async def my_roles(ctx: Context, args: str) -> None:
     lines = [ctx._("Your roles:")]
     lines += [f"• {role_name(ctx, g.role)} – {scope_name(ctx, g.scope)}" for g in grants]
     ctx.reply("\n".join(lines))
+    from handlers.roles_admin import show_area
+
+    await show_area(ctx)

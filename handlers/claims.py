@@ -17,7 +17,7 @@ import asyncio
 import logging
 from datetime import date, timedelta
 
-from bot.claims import accounts, amounts, receipts, texts, workflow
+from bot.claims import accounts, amounts, editing, escalation, quota, receipts, sanitize, texts, workflow
 from bot.claims.crypto import masked
 from bot.claims.rules import TICKET
 from bot.core.context import Context
@@ -26,7 +26,7 @@ from bot.core.router import Router
 from bot.core.steps import Steps
 from bot.i18n import N_
 from bot.messages import AttachmentTooLarge
-from bot.storage.models_claims import IN_REVIEW, INFO, Claim
+from bot.storage.models_claims import IN_REVIEW, INFO, REJECTED, Claim
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ ORDER = 40
 router = Router()
 DIALOG = "claim"
 ANSWER_DIALOG = "claim_answer"
+RECEIPT_DIALOG = "claim_receipt"
 MAX_PURPOSE = 300
 MAX_PLACE_TEXT = 120
 
@@ -86,7 +87,7 @@ async def claim_dialog(ctx: Context) -> None:
         await ask(ctx, step)
         return
     before = len(ctx.replies)
-    await taker(ctx, ctx.text.strip())
+    await taker(ctx, sanitize.one_line(ctx.text))  # one plain line: what goes into money files
     if ctx.dialog is not None and ctx.dialog.step == step and not any(r.buttons for r in ctx.replies[before:]):
         # The answer did not fit: a question with choices is asked again with them, so that they stay
         # answerable by number; one without choices needs no repeating after the explanation.
@@ -107,7 +108,17 @@ async def ask(ctx: Context, step: str) -> None:
 
 
 async def goto(ctx: Context, step: str, **data) -> None:
-    await STEPS.goto(ctx, step, **data)
+    await STEPS.save(ctx, step, **data)
+    if step != "confirm" and editing.answered(STEPS.data(ctx), step):
+        step = "confirm"  # changing one answer from the summary: the others stay, back to the summary
+        await STEPS.save(ctx, step)
+    await ask(ctx, step)
+
+
+async def reask(ctx: Context, step: str) -> None:
+    """Ask `step` again because its answer no longer fits (it is dropped, so a change does not skip it)."""
+    kept = {k: v for k, v in data(ctx).items() if k != editing.STEP_KEYS.get(step)}
+    await STEPS.start(ctx, step, kept)
 
 
 def data(ctx: Context) -> dict:
@@ -325,7 +336,7 @@ async def take_purpose(ctx: Context, text: str) -> None:
 async def round_table_button(ctx: Context, payload: dict) -> None:
     if not await in_step(ctx, payload):
         return
-    label = str(payload.get("label", ""))[:200]
+    label = sanitize.one_line(str(payload.get("label", "")))[:200]
     await goto(ctx, "receipt", purpose=label, round_table=label)
 
 
@@ -367,6 +378,11 @@ async def take_receipt(ctx: Context) -> None:
             "download_failed": _("I could not download this file. Please send it again, or a smaller one (at most "
                                  "{mb} MB).", mb=rules(ctx).max_receipt_mb),
         }[refused.code])
+        await ask_receipt(ctx)
+        return
+    if await quota.refusal(ctx.session, ctx.user, len(checked.data)) is not None:
+        ctx.reply(_("You have sent many receipts in the last 24 hours; I cannot store more today. Please send "
+                    "this one tomorrow, or continue without it."))
         await ask_receipt(ctx)
         return
     row = await receipts.store(ctx.session, ctx.user, checked)
@@ -424,6 +440,10 @@ async def take_holder(ctx: Context, text: str) -> None:
     if len(text) < 2 or len(text) > 70:
         ctx.reply(ctx._("Please write the account holder's name (at most 70 characters)."))
         return
+    if sanitize.sepa_name(text) is None:
+        ctx.reply(ctx._("A bank transfer cannot carry this name. Please write the account holder's name in Latin "
+                        "letters, as your bank has it."))
+        return
     await goto(ctx, "iban", holder=text)
 
 
@@ -467,9 +487,10 @@ async def ask_confirm(ctx: Context) -> None:
         claim, _rules = workflow.build(ctx.app, ctx.user.id, data(ctx))
     except amounts.InputError as error:
         ctx.reply(texts.input_problem(ctx.t, error))
-        await goto(ctx, "date")
+        await reask(ctx, "date")
         return
     rows = [[await ctx.button(ctx._("Submit"), "claim_submit", {"step": "confirm"}, single_use=True),
+             await ctx.button(ctx._("Change"), "claim_change", {"step": "confirm"}),
              await ctx.button(ctx._("Cancel"), "claim_cancel", {"step": "confirm"})]]
     ctx.reply(ctx._("Please check your claim:") + "\n\n" + texts.describe(ctx.t, claim), buttons=rows)
 
@@ -482,17 +503,43 @@ async def submit_button(ctx: Context, payload: dict) -> None:
         claim = await workflow.submit(ctx.session, ctx.app, ctx.user, data(ctx))
     except amounts.InputError as error:
         ctx.reply(texts.input_problem(ctx.t, error))
-        await goto(ctx, "date")
+        await reask(ctx, "date")
         return
     except workflow.Refused as refused:
         ctx.reply(texts.refusal(ctx.t, refused.code))
-        await goto(ctx, "receipt" if refused.code.startswith("receipt") else "transport")
+        await reask(ctx, "receipt" if refused.code.startswith("receipt") else "transport")
         return
     await ctx.end_dialog()
     withdraw = await ctx.button(ctx._("Withdraw"), "claim_withdraw", {"claim": claim.id})
     ctx.reply(ctx._("Thank you! Your claim #{id} over {amount} has been submitted. I will tell you when it has been "
                     "checked. Your claims: /myclaims", id=claim.id,
                     amount=amounts.money(claim.amount_cents, ctx.language)), buttons=[[withdraw]])
+
+
+@router.button("claim_change")
+async def change_button(ctx: Context, payload: dict) -> None:
+    """The summary's "Change": which answer to change; the others are kept."""
+    if not await in_step(ctx, payload):
+        return
+    _ = ctx._
+    labels = {"route": _("Route"), "date": _("Date"), "transport": _("Means of transport"),
+              "amount": _("Kilometres or price"), "purpose": _("Purpose"), "receipt": _("Receipt"),
+              "account": _("Account")}
+    rows = [[await ctx.button(label, "claim_change_field", {"step": "confirm", "field": field})]
+            for field, label in labels.items()]
+    ctx.reply(_("What would you like to change?"), buttons=rows)
+
+
+@router.button("claim_change_field")
+async def change_field_button(ctx: Context, payload: dict) -> None:
+    if not await in_step(ctx, payload):
+        return
+    found = editing.reopen(data(ctx), str(payload.get("field", "")))
+    if found is None:
+        return
+    step, kept = found
+    await ctx.start_dialog(DIALOG, step, kept)
+    await ask(ctx, step)
 
 
 @router.button("claim_cancel")
@@ -503,12 +550,32 @@ async def cancel_button(ctx: Context, payload: dict) -> None:
     ctx.reply(ctx._("Cancelled. Nothing was submitted."))
 
 
+TRANSPORT_WORDS = {
+    "auto": "car", "pkw": "car", "wagen": "car", "car": "car", "mit dem auto": "car",
+    "motorrad": "motorcycle", "roller": "motorcycle", "motorcycle": "motorcycle",
+    "fahrrad": "bicycle", "rad": "bicycle", "bike": "bicycle", "bicycle": "bicycle",
+    "bahn": "ticket", "zug": "ticket", "bus": "ticket", "fahrkarte": "ticket", "ticket": "ticket", "train": "ticket",
+    "s-bahn": "ticket", "u-bahn": "ticket", "strassenbahn": "ticket", "straßenbahn": "ticket", "oepnv": "ticket",
+    "öpnv": "ticket", "deutschlandticket": "ticket", "bus oder bahn": "ticket",
+}
+
+
+async def take_transport(ctx: Context, text: str) -> None:
+    """A typed means of transport ("Bahn", "pkw", "Zug") counts like the button."""
+    transport = TRANSPORT_WORDS.get(text.lower().strip(" .!"))
+    if transport is None or transport not in rules(ctx).transports():
+        ctx.reply(ctx._("Please choose one of the buttons, or /cancel."))
+        await ask_transport(ctx)
+        return
+    await goto(ctx, "ticket" if transport == TICKET else "km", transport=transport)
+
+
 STEPS = Steps(
     DIALOG,
     askers={"from": ask_from, "to": ask_to, "place": ask_place, "date": ask_date, "transport": ask_transport,
             "km": ask_km, "ticket": ask_ticket, "purpose": ask_purpose, "receipt": ask_receipt,
             "account": ask_account, "holder": ask_holder, "iban": ask_iban, "save": ask_save, "confirm": ask_confirm},
-    takers={"from": take_from, "to": take_to, "place": take_claim_place, "date": take_date, "km": take_km,
+    takers={"transport": take_transport, "from": take_from, "to": take_to, "place": take_claim_place, "date": take_date, "km": take_km,
             "ticket": take_ticket, "purpose": take_purpose, "holder": take_holder, "iban": take_iban},
 )
 """The claim dialog: a question per step, and for steps answered by typing, the function that reads it."""
@@ -532,7 +599,75 @@ async def my_claims(ctx: Context, args: str) -> None:
                                           {"claim": c.id})])
         if c.status in IN_REVIEW:
             rows.append([await ctx.button(ctx._("Withdraw #{id}", id=c.id), "claim_withdraw", {"claim": c.id})])
+            if c.receipt_id is None:
+                rows.append([await ctx.button(ctx._("Add a receipt to #{id}", id=c.id), "claim_add_receipt",
+                                              {"claim": c.id})])
+        if c.status == REJECTED:
+            rows.append([await ctx.button(ctx._("Correct #{id} and submit again", id=c.id), "claim_resubmit",
+                                          {"claim": c.id})])
     ctx.reply("\n".join(lines), buttons=rows)
+
+
+@router.button("claim_resubmit")
+async def resubmit_button(ctx: Context, payload: dict) -> None:
+    """A rejected claim's answers come back as a new claim's summary, to change what the reviewer objected to."""
+    claim = await own_claim(ctx, payload)
+    if claim is None:
+        return
+    if claim.status != REJECTED:
+        ctx.reply(texts.refusal(ctx.t, "wrong_state"))
+        return
+    answers = editing.from_claim(claim)
+    step = "confirm" if "holder" in answers else "account"
+    await ctx.start_dialog(DIALOG, step, answers)
+    ctx.reply(ctx._("Your claim #{id} was rejected: {reason}\nChange what is needed with \"Change\", then submit "
+                    "it again.", id=claim.id, reason=claim.reject_reason or ""))
+    await ask(ctx, step)
+
+
+@router.button("claim_add_receipt")
+async def add_receipt_button(ctx: Context, payload: dict) -> None:
+    claim = await own_claim(ctx, payload)
+    if claim is None:
+        return
+    if claim.status not in IN_REVIEW or claim.receipt_id is not None:
+        ctx.reply(texts.refusal(ctx.t, "wrong_state"))
+        return
+    await ctx.start_dialog(RECEIPT_DIALOG, "file", {"claim": claim.id})
+    ctx.reply(ctx._("Please send the receipt for claim #{id} as a photo or PDF (/cancel to stop).", id=claim.id))
+
+
+@router.dialog(RECEIPT_DIALOG)
+async def receipt_dialog(ctx: Context) -> None:
+    assert ctx.dialog is not None
+    if ctx.is_group:
+        await ctx.app.point_to_private(ctx)
+        return
+    claim = await own_claim(ctx, ctx.dialog.data)
+    if claim is None:
+        await ctx.end_dialog()
+        return
+    if ctx.attachment is None:
+        ctx.reply(ctx._("I need the receipt as a photo or a PDF file here, not a text."))
+        return
+    limit = workflow.rules_for(ctx.app, claim.place_id, claim.trip_date).max_receipt_bytes
+    try:
+        checked = await receipts.fetch_checked(ctx.attachment, limit)
+    except (AttachmentTooLarge, receipts.ReceiptRefused):
+        ctx.reply(ctx._("I can only accept photos (JPEG, PNG, WebP, HEIC) and PDF files as receipts."))
+        return
+    if await quota.refusal(ctx.session, ctx.user, len(checked.data)) is not None:
+        ctx.reply(ctx._("You have sent many receipts in the last 24 hours; I cannot store more today. Please send "
+                        "this one tomorrow, or continue without it."))
+        return
+    row = await receipts.store(ctx.session, ctx.user, checked)
+    await ctx.end_dialog()
+    try:
+        await workflow.add_receipt(ctx.session, ctx.app, claim, ctx.user, row.id)
+    except workflow.Refused as refused:
+        ctx.reply(texts.refusal(ctx.t, refused.code))
+        return
+    ctx.reply(ctx._("Thank you, the receipt is now part of claim #{id}; the reviewers have been told.", id=claim.id))
 
 
 @router.button("claim_withdraw")
@@ -601,4 +736,4 @@ async def purge_receipts(app) -> None:
 
 
 
-FEATURE = Feature(jobs=(purge_receipts,))
+FEATURE = Feature(jobs=(purge_receipts, escalation.reminder_job))

@@ -40,6 +40,9 @@ async def statement(ctx: Context, args: str) -> None:
           "full calendar years and then deleted. If you delete your account, your claims are kept for that "
           "time without any link to your chat account. The IBAN of a claim is deleted once it has been paid, "
           "unless you asked me to remember your account.", years=policy.claims_retention_years),
+        _("• So that nobody decides on their own claim, also not from a second or a new account, a keyed "
+          "fingerprint of your chat account (not the account itself) stays with your claims for as long as they "
+          "are kept. Accounts you link with /link count as one person."),
         _("• Who filed, checked or paid a claim is recorded with the claim, as an internal number instead of your "
           "chat account; once you delete your account, the number no longer leads to you."),
         _("Apart from what you enter in a dialog (for example a claim), I do not keep the texts of your "

@@ -8,6 +8,7 @@ permission. The decisions themselves live in `bot.claims.workflow`, shared with 
 from __future__ import annotations
 
 from bot import roles
+from bot.claims import allowance as allowance_mod
 from bot.claims import amounts, audit, checks, export, texts, workflow
 from bot.core.context import Context
 from bot.core.router import Router
@@ -61,7 +62,8 @@ async def open_claim(ctx: Context, payload: dict) -> None:
     if claim is None:
         return
     _ = ctx._
-    findings = await checks.examine(ctx.session, claim, ctx.services.places.gazetteer)
+    findings = await checks.examine(ctx.session, claim, ctx.services.places.gazetteer,
+                                    ctx.services.claims.settings.payout.allowance_cents_per_year)
     parts = [_("Claim #{id} – {status}", id=claim.id, status=texts.status_text(ctx.t, claim.status)),
              texts.describe(ctx.t, claim), texts.describe_checks(ctx.t, claim, findings)]
     conversation = [e for e in await audit.history(ctx.session, claim.id)
@@ -82,7 +84,8 @@ async def open_claim(ctx: Context, payload: dict) -> None:
         else:
             rows = [[await ctx.button(_("Approve"), "claim_approve", {"claim": claim.id}, single_use=True),
                      await ctx.button(_("Reject"), "claim_reject", {"claim": claim.id}),
-                     await ctx.button(_("Ask for information"), "claim_ask", {"claim": claim.id})]]
+                     await ctx.button(_("Ask for information"), "claim_ask", {"claim": claim.id})],
+                    [await ctx.button(_("Correct km or amount"), "claim_correct", {"claim": claim.id})]]
     ctx.reply("\n\n".join(parts), buttons=rows)
     if claim.receipt_id is not None:
         receipt = await ctx.session.get(Receipt, claim.receipt_id)
@@ -118,6 +121,11 @@ async def ask(ctx: Context, payload: dict) -> None:
     await start_reason(ctx, payload, "ask")
 
 
+@router.button("claim_correct")
+async def correct(ctx: Context, payload: dict) -> None:
+    await start_reason(ctx, payload, "correct")
+
+
 async def start_reason(ctx: Context, payload: dict, kind: str) -> None:
     claim = await load_for_reviewer(ctx, payload)
     if claim is None:
@@ -131,7 +139,11 @@ async def start_reason(ctx: Context, payload: dict, kind: str) -> None:
         ctx.reply(texts.refusal(ctx.t, "wrong_state"))
         return
     await ctx.start_dialog(REASON_DIALOG, kind, {"claim": claim.id})
-    if kind == "reject":
+    if kind == "correct":
+        what = ctx._("the ticket price in euros") if claim.ticket_cents is not None else ctx._("the kilometres")
+        ctx.reply(ctx._("Please write {what} as it should be, then the reason, e.g. \"38 according to the route "
+                        "planner\". The volunteer will read it. (/cancel to stop)", what=what))
+    elif kind == "reject":
         ctx.reply(ctx._("Please write the reason for rejecting claim #{id}. The volunteer will read it. (/cancel to "
                         "stop)", id=claim.id))
     else:
@@ -155,12 +167,26 @@ async def reason_dialog(ctx: Context) -> None:
         await ctx.end_dialog()
         return
     try:
+        if kind == "correct":
+            number, _space, reason = text.partition(" ")
+            ticket = claim.ticket_cents is not None
+            rules = workflow.rules_for(ctx.app, claim.place_id, claim.trip_date)
+            value = amounts.parse_cents(number) if ticket else amounts.parse_km(number, rules.max_km)
+            await workflow.correct(ctx.session, ctx.app, claim, ctx.user, value, reason)
+            await ctx.end_dialog()
+            ctx.reply(ctx._("Claim #{id} is corrected to {amount} and waits for approval; the volunteer has been told.",
+                            id=claim.id, amount=amounts.money(claim.amount_cents, ctx.language)))
+            return
         if kind == "reject":
             await workflow.reject(ctx.session, ctx.app, claim, ctx.user, text)
         else:
             await workflow.ask(ctx.session, ctx.app, claim, ctx.user, text)
+    except amounts.InputError as error:
+        ctx.reply(texts.input_problem(ctx.t, error))
+        return
     except workflow.Refused as refused:
-        await ctx.end_dialog()
+        if refused.code != "reason_required":  # too short a reason: the question stays open
+            await ctx.end_dialog()
         ctx.reply(texts.refusal(ctx.t, refused.code))
         return
     await ctx.end_dialog()
@@ -184,6 +210,14 @@ async def payout_command(ctx: Context, args: str) -> None:
     rows = [[await ctx.button(_("SEPA file"), "claim_export", {"format": "sepa"}, single_use=True),
              await ctx.button(_("List (CSV)"), "claim_export", {"format": "csv"}),
              await ctx.button(_("List (Excel)"), "claim_export", {"format": "xlsx"})]]
+    allowance = workflow.settings(ctx.app).payout.allowance_cents_per_year
+    year = workflow.today().year
+    near = await allowance_mod.near_limit(ctx.session, year, allowance)
+    if near:
+        lines.append(_("Near or over the tax-free volunteer allowance of {limit} in {year}:",
+                       limit=amounts.money(allowance, ctx.language), year=year))
+        lines += [_("• person {who}: {amount} (claims {ids})", who=who, amount=amounts.money(total, ctx.language),
+                    ids=", ".join(f"#{i}" for i in ids)) for who, total, ids in near]
     for batch in await workflow.open_batches(ctx.session):
         lines.append(ctx.ngettext(
             "Payment file #{batch}: {n} claim, {amount}, waiting for confirmation that the bank executed it.",
@@ -205,9 +239,11 @@ async def export_button(ctx: Context, payload: dict) -> None:
     _ = ctx._
     fmt = payload.get("format")
     if fmt in ("csv", "xlsx"):
-        table = export.rows(await export.select_claims(ctx.session, "all"))
+        claims = await export.select_claims(ctx.session, export.PAYOUT)
+        table = export.rows(claims, approved_by=await export.approvers(ctx.session, claims))
         data = export.to_csv(table) if fmt == "csv" else export.to_xlsx(table)
-        ctx.reply(_("All claims, IBANs shortened."),
+        ctx.reply(_("The claims being paid out (approved, or in a payment file not yet confirmed as paid), with "
+                    "the total; IBANs shortened."),
                   file=OutgoingFile(f"fahrtkosten.{fmt}", export.MIME[fmt], data))
         return
     if fmt != "sepa":
@@ -215,12 +251,13 @@ async def export_button(ctx: Context, payload: dict) -> None:
     try:
         sepa = await workflow.export_sepa(ctx.session, ctx.app, ctx.user)
     except workflow.ExportRefused as refused:
-        ctx.reply({
+        text = {
             "nothing": _("There are no approved claims that are not in a payment file yet."),
             "config": _("The payout account is not configured (payout.debtor_name, payout.debtor_iban)."),
-            "undecryptable": _("Some IBANs cannot be decrypted with the configured key. Ask the operator; "
-                               "details are shown by the command line export."),
-        }.get(refused.code, _("Another export ran at the same time. Please try again.")))
+            "skipped": _("None of the approved claims can be put into a payment file:"),
+        }.get(refused.code, _("Another export ran at the same time. Please try again."))
+        ctx.reply("\n".join([text, *skipped_lines(ctx, refused.skipped)]),
+                  buttons=await skipped_rows(ctx, refused.skipped))
         return
     ctx.reply(ctx.ngettext(
         "Payment file #{batch}: {n} claim, {amount}. Upload it to the bank; once the bank has executed it, "
@@ -230,6 +267,41 @@ async def export_button(ctx: Context, payload: dict) -> None:
         sepa.batch.count, batch=sepa.batch.id, amount=amounts.money(sepa.batch.total_cents, ctx.language)),
               file=OutgoingFile(sepa.filename, export.MIME["sepa"], sepa.data),
               buttons=[[await paid_button(ctx, sepa.batch)]])
+    if sepa.skipped:
+        ctx.reply("\n".join([_("Left out of this file (they stay approved until you send them back to review):"),
+                              *skipped_lines(ctx, sepa.skipped)]), buttons=await skipped_rows(ctx, sepa.skipped))
+
+
+def skipped_lines(ctx: Context, skipped) -> list[str]:
+    _ = ctx._
+    why = {"name": _("the account holder's name cannot be written in a bank transfer"),
+           "iban": _("the IBAN is not valid"),
+           "undecryptable": _("the IBAN cannot be decrypted with the configured key (ask the operator)")}
+    return [_("Claim #{id}: {reason}", id=claim_id, reason=why.get(code, code)) for claim_id, code in skipped]
+
+
+async def skipped_rows(ctx: Context, skipped) -> list:
+    return [[await ctx.button(ctx._("Send #{id} back to review", id=claim_id), "claim_send_back",
+                              {"claim": claim_id, "why": code}, single_use=True)] for claim_id, code in skipped]
+
+
+@router.button("claim_send_back")
+async def send_back(ctx: Context, payload: dict) -> None:
+    if not await ctx.require(roles.ADMIN):
+        return
+    claim_id = row_id(payload, "claim")
+    claim = await ctx.session.get(Claim, claim_id) if claim_id else None
+    if claim is None:
+        ctx.reply(texts.refusal(ctx.t, "wrong_state"))
+        return
+    why = str(payload.get("why", ""))[:20]
+    try:
+        await workflow.send_back(ctx.session, ctx.app, claim, ctx.user,
+                                 f"left out of the SEPA file: {workflow.SKIP_REASONS.get(why, why)}")
+    except workflow.Refused as refused:
+        ctx.reply(texts.refusal(ctx.t, refused.code))
+        return
+    ctx.reply(ctx._("Claim #{id} is back in review; the reviewers have been told.", id=claim.id))
 
 
 @router.button("claim_paid")

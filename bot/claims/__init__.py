@@ -9,5 +9,10 @@ is touched:
 - `crypto`: IBANs encrypted at rest; `receipts`: checked and stored receipt files;
 - `checks`: what a reviewer should look at twice; `audit`: the append-only history;
 - `workflow`: every state change of a claim and the SEPA file; `export`: CSV and XLSX lists;
-- `texts`: what the chat says about a claim, in the reader's language.
+- `texts`: what the chat says about a claim, in the reader's language;
+- `identity`: a person is more than an account (linked, configured and deleted accounts; one's own IBAN);
+- `sanitize`: text for money files cleaned where it comes in; `quota`: how many receipts a person may upload;
+- `escalation`: someone is responsible for every claim, and waiting claims are brought back;
+- `editing`: changing an answer before submitting, correcting a rejected claim; `allowance`: yearly totals
+  against the Ehrenamtspauschale.
 """

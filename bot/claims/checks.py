@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models_claims import REJECTED, WITHDRAWN, Claim, Receipt
@@ -39,6 +39,8 @@ class Findings:
     year_total_cents: int = 0
     year_claims: int = 0
     same_iban_other_users: int = 0
+    allowance_cents: int = 0
+    """The yearly allowance the total is compared with (0: not shown)."""
 
 
 def _route(from_place: str | None, from_text: str, to_place: str | None, to_text: str) -> frozenset[str]:
@@ -63,23 +65,36 @@ def straight_line_km(gazetteer: Gazetteer, from_place_id: str | None, to_place_i
     return distance_km(a, b)
 
 
-async def year_total(session: AsyncSession, user_id: int | None, year: int) -> tuple[int, int]:
-    """(cents, number of claims) of a volunteer's claims with trips in `year`, not counting refused ones."""
+async def year_total(session: AsyncSession, user_id: int | None, year: int, person_key: str | None = None
+                     ) -> tuple[int, int]:
+    """(cents, number of claims) of a volunteer's claims with trips in `year`, not counting refused ones.
+
+    With `person_key`, claims of the person's other and deleted accounts count too.
+    """
+    who = Claim.user_id == user_id if person_key is None else or_(Claim.user_id == user_id,
+                                                                   Claim.person_key == person_key)
     row = (await session.execute(
         select(func.coalesce(func.sum(Claim.amount_cents), 0), func.count(Claim.id)).where(
-            Claim.user_id == user_id, Claim.trip_date >= date(year, 1, 1), Claim.trip_date < date(year + 1, 1, 1),
+            who, Claim.trip_date >= date(year, 1, 1), Claim.trip_date < date(year + 1, 1, 1),
             Claim.status.not_in((REJECTED, WITHDRAWN)),
         )
     )).one()
     return int(row[0]), int(row[1])
 
 
-async def examine(session: AsyncSession, claim: Claim, gazetteer: Gazetteer) -> Findings:
-    findings = Findings(year=claim.trip_date.year)
+def _same_person(claim: Claim):
+    """The claimant's claims, also those filed before an account was deleted or from a linked account."""
+    if claim.person_key is None:
+        return Claim.user_id == claim.user_id
+    return or_(Claim.person_key == claim.person_key, Claim.user_id == claim.user_id)
+
+
+async def examine(session: AsyncSession, claim: Claim, gazetteer: Gazetteer, allowance_cents: int = 0) -> Findings:
+    findings = Findings(year=claim.trip_date.year, allowance_cents=allowance_cents)
     found: dict[int, Duplicate] = {}
     route = _route(claim.from_place_id, claim.from_text, claim.to_place_id, claim.to_text)
     same_day = await session.scalars(
-        select(Claim).where(Claim.user_id == claim.user_id, Claim.trip_date == claim.trip_date, Claim.id != claim.id)
+        select(Claim).where(_same_person(claim), Claim.trip_date == claim.trip_date, Claim.id != claim.id)
     )
     for other in same_day:
         if _route(other.from_place_id, other.from_text, other.to_place_id, other.to_text) == route:
@@ -100,7 +115,8 @@ async def examine(session: AsyncSession, claim: Claim, gazetteer: Gazetteer) -> 
     if findings.straight_km is not None and claim.km_tenths is not None:
         findings.distance = distance_verdict(claim.km_tenths / 10, findings.straight_km)
 
-    findings.year_total_cents, findings.year_claims = await year_total(session, claim.user_id, claim.trip_date.year)
+    findings.year_total_cents, findings.year_claims = await year_total(session, claim.user_id, claim.trip_date.year,
+                                                                      claim.person_key)
     findings.same_iban_other_users = await session.scalar(
         select(func.count(func.distinct(Claim.user_id))).where(
             Claim.iban_hash == claim.iban_hash, Claim.user_id != claim.user_id

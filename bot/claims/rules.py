@@ -100,6 +100,8 @@ class PayoutSettings:
     """False: a claim's IBAN is erased once the claim is paid (an account the volunteer saved is kept)."""
     execution_days: int = 2
     """The requested execution date of a SEPA file is this many days after its export."""
+    allowance_cents_per_year: int = 96000
+    """The Ehrenamtspauschale (§3 Nr. 26a EStG, 960 € from 2026): yearly totals are shown against it."""
 
     def sepa_problems(self) -> list[str]:
         missing = [k for k in ("debtor_name", "debtor_iban") if not getattr(self, k)]
@@ -209,6 +211,11 @@ def _payout(section: dict[str, Any], problems: list[str]) -> PayoutSettings:
                 values[key] = item
             else:
                 problems.append(f"payout.{key} must be true or false, got {item!r}")
+        elif key == "allowance_cents_per_year":
+            if isinstance(item, int) and not isinstance(item, bool) and item > 0:
+                values[key] = item
+            else:
+                problems.append(f"payout.allowance_cents_per_year must be a whole number of cents, got {item!r}")
         elif key == "execution_days":
             if isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 30:
                 values[key] = item

@@ -51,9 +51,11 @@ def refusal(t: Translator, code: str) -> str:
                           "coordinator."),
         "same_approver": _("You have already approved this claim. The second approval must come from another "
                            "reviewer."),
+        "own_iban": _("This claim pays an account that you have used or saved yourself, so another reviewer must "
+                      "decide on it."),
         "wrong_state": _("This claim has changed in the meantime. Nothing was done."),
         "not_yours": _("This is not your claim. Nothing was done."),
-        "reason_required": _("Please write a reason."),
+        "reason_required": _("Please write a reason the volunteer can act on, in a few words."),
         "question_required": _("Please write your question."),
         "answer_required": _("Please write your answer."),
         "receipt_required": _("A receipt is required for tickets. Please send a photo or PDF of it."),
@@ -118,6 +120,11 @@ def describe_checks(t: Translator, claim: Claim, findings: checks.Findings) -> s
     lines.append(t.ngettext("Total of this volunteer in {year}: {amount} in {n} claim.",
                             "Total of this volunteer in {year}: {amount} in {n} claims.", findings.year_claims,
                             year=findings.year, amount=amounts.money(findings.year_total_cents, lang)))
+    if findings.allowance_cents:
+        share = findings.year_total_cents / findings.allowance_cents
+        text = t.gettext("That is {percent} % of the tax-free volunteer allowance (Ehrenamtspauschale) of {limit}.",
+                         percent=round(share * 100), limit=amounts.money(findings.allowance_cents, lang))
+        lines.append(("⚠️ " if share >= 0.8 else "") + text)
     if findings.same_iban_other_users:
         lines.append("⚠️ " + t.ngettext("The same IBAN was used by {n} other chat account.",
                                         "The same IBAN was used by {n} other chat accounts.",

@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import roles
-from bot.claims import amounts, audit
+from bot.claims import amounts, audit, identity, sanitize
 from bot.claims.crypto import CannotDecrypt
 from bot.claims.rules import TICKET, ClaimsSettings, RuleSet
 from bot.i18n import Translator
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from bot.core.app import App
 
 SEPA_SCHEMA = "pain.001.001.09"
+MIN_REASON_LETTERS = 8
+"""A rejection reason the volunteer can act on is a few words, not "x"."""
 
 
 class Refused(Exception):
@@ -126,16 +128,20 @@ def build(app: App, user_id: int, data: dict[str, Any]) -> tuple[Claim, RuleSet]
 
 async def submit(session: AsyncSession, app: App, user: User, data: dict[str, Any]) -> Claim:
     claim, rules = build(app, user.id, data)
+    replaces = await _replaced(session, user, data.get("replaces"))
     if claim.receipt_id is not None:
         receipt = await session.get(Receipt, claim.receipt_id)
-        used = await session.scalar(select(Claim.id).where(Claim.receipt_id == claim.receipt_id))
+        used = await session.scalar(select(Claim.id).where(
+            Claim.receipt_id == claim.receipt_id, Claim.id.is_distinct_from(replaces)))
         if receipt is None or receipt.user_id != user.id or used is not None:
             raise Refused("receipt_gone")
     elif claim.transport == TICKET and rules.receipt_required_for_tickets:
         raise Refused("receipt_required")
+    claim.person_key = await identity.person_of(session, app, user)
     session.add(claim)
     await session.flush()
-    await audit.record(session, "submitted", actor=user, claim_id=claim.id, new=PENDING)
+    await audit.record(session, "submitted", actor=user, claim_id=claim.id, new=PENDING,
+                       note=f"corrected claim #{replaces}, which was rejected" if replaces else None)
     if data.get("save_account"):
         await remember_account(session, user, data)
     await _notify_reviewers(
@@ -145,6 +151,14 @@ async def submit(session: AsyncSession, app: App, user: User, data: dict[str, An
                             day=amounts.day(claim.trip_date, t.language)),
     )
     return claim
+
+
+async def _replaced(session: AsyncSession, user: User, claim_id: Any) -> int | None:
+    """The rejected claim of this user that a submission corrects (it shares its receipt), if any."""
+    if not isinstance(claim_id, int):
+        return None
+    old = await session.get(Claim, claim_id)
+    return old.id if old is not None and old.user_id == user.id and old.status == REJECTED else None
 
 
 async def remember_account(session: AsyncSession, user: User, data: dict[str, Any]) -> None:
@@ -171,12 +185,16 @@ async def may_review(session: AsyncSession, app: App, claim: Claim, reviewer: Us
         raise Refused("not_reviewer")
     if claim.status == SECOND_APPROVAL and claim.first_approver_id == reviewer.id:
         raise Refused("same_approver")
+    found = await identity.conflict(session, app, claim, reviewer)
+    if found is not None:
+        raise Refused(found)
 
 
 async def approve(session: AsyncSession, app: App, claim: Claim, reviewer: User) -> str:
     await may_review(session, app, claim, reviewer)
     if claim.status == PENDING and claim.needs_second_approval:
-        await _move(session, claim, (PENDING,), SECOND_APPROVAL, first_approver_id=reviewer.id)
+        await _move(session, claim, (PENDING,), SECOND_APPROVAL, first_approver_id=reviewer.id,
+                    first_approver_person=await identity.person_of(session, app, reviewer))
         await audit.record(session, "approved_first", actor=reviewer, claim_id=claim.id, old=PENDING,
                            new=SECOND_APPROVAL)
         await _tell_claimant(session, app, claim, lambda t: t.gettext(
@@ -200,7 +218,7 @@ async def approve(session: AsyncSession, app: App, claim: Claim, reviewer: User)
 
 async def reject(session: AsyncSession, app: App, claim: Claim, reviewer: User, reason: str) -> None:
     reason = reason.strip()[:500]
-    if not reason:
+    if sum(c.isalpha() for c in reason) < MIN_REASON_LETTERS:
         raise Refused("reason_required")
     await may_review(session, app, claim, reviewer)
     old = claim.status
@@ -233,7 +251,7 @@ async def answer(session: AsyncSession, app: App, claim: Claim, user: User, text
         raise Refused("answer_required")
     if claim.user_id != user.id:
         raise Refused("not_yours")
-    back = SECOND_APPROVAL if claim.first_approver_id is not None else PENDING
+    back = SECOND_APPROVAL if (claim.first_approver_id or claim.first_approver_person) is not None else PENDING
     await _move(session, claim, (INFO,), back)
     await audit.record(session, "info_answered", actor=user, claim_id=claim.id, old=INFO, new=back, note=text)
     asked = await session.scalar(
@@ -257,6 +275,48 @@ async def answer(session: AsyncSession, app: App, claim: Claim, user: User, text
         await _notify_reviewers(session, app, claim, message)
 
 
+async def add_receipt(session: AsyncSession, app: App, claim: Claim, user: User, receipt_id: int) -> None:
+    """A receipt sent after the claim: attached once, while the claim is still being reviewed."""
+    if claim.user_id != user.id:
+        raise Refused("not_yours")
+    old = claim.status
+    await _move(session, claim, IN_REVIEW, old, _also=Claim.receipt_id.is_(None), receipt_id=receipt_id)
+    await audit.record(session, "receipt_added", actor=user, claim_id=claim.id, old=old, new=old)
+    await _notify_reviewers(session, app, claim, lambda t: t.gettext(
+        "The volunteer added a receipt to travel-cost claim #{id}.", id=claim.id))
+
+
+async def correct(session: AsyncSession, app: App, claim: Claim, reviewer: User, value: int, reason: str) -> None:
+    """A reviewer corrects the kilometres (tenths) or the ticket price (cents); the amount follows the rules."""
+    reason = sanitize.one_line(reason)[:500]
+    if sum(c.isalpha() for c in reason) < MIN_REASON_LETTERS:
+        raise Refused("reason_required")
+    await may_review(session, app, claim, reviewer)
+    if claim.status not in REVIEWABLE:
+        raise Refused("wrong_state")
+    rules = rules_for(app, claim.place_id, claim.trip_date)
+    ticket = claim.transport == TICKET
+    if not ticket and value > rules.max_km * 10:
+        raise amounts.InputError("too_many_km", rules.max_km)
+    amount = amounts.compute(rules, claim.transport, km_tenths=None if ticket else value,
+                             ticket_cents=value if ticket else None)
+    before = claim.amount_cents
+    old_value = claim.ticket_cents if ticket else claim.km_tenths
+    old = claim.status
+    # The amount changed, so any first approval was for another amount: the claim is reviewed afresh.
+    await _move(session, claim, (old,), PENDING, first_approver_id=None, first_approver_person=None,
+                amount_cents=amount.cents, uncapped_cents=amount.uncapped_cents,
+                rate_cents_per_km=amount.rate_cents_per_km,
+                needs_second_approval=amount.cents > rules.second_approval_above_cents,
+                **({"ticket_cents": value} if ticket else {"km_tenths": value}))
+    field = "ticket_cents" if ticket else "km_tenths"
+    await audit.record(session, "corrected", actor=reviewer, claim_id=claim.id, old=old, new=PENDING,
+                       note=f"{field} {old_value} -> {value}, amount {before} -> {amount.cents} cents: {reason}")
+    await _tell_claimant(session, app, claim, lambda t: t.gettext(
+        "A reviewer corrected your travel-cost claim #{id}: the amount is now {amount}. Reason: {reason}",
+        id=claim.id, amount=amounts.money(claim.amount_cents, t.language), reason=reason))
+
+
 async def withdraw(session: AsyncSession, app: App, claim: Claim, user: User) -> None:
     if claim.user_id != user.id:
         raise Refused("not_yours")
@@ -276,19 +336,21 @@ async def queue(session: AsyncSession, app: App, reviewer: User, limit: int = 20
     )
     if roles.EVERYWHERE not in scopes:
         query = query.where(or_(*[Claim.place_id.startswith(s, autoescape=True) for s in scopes]))
-    found = list(await session.scalars(query.order_by(Claim.id)))
+    found = [c for c in await session.scalars(query.order_by(Claim.id))
+             if await identity.conflict(session, app, c, reviewer) is None]
     return found[:limit], len(found)
 
 
 # --- payout --------------------------------------------------------------------------------------------------
 
 class ExportRefused(Exception):
-    """`code`: "config", "nothing", "undecryptable" or "conflict"; `problems` are for the operator."""
+    """`code`: "config", "nothing", "skipped" (no claim could be exported) or "conflict"; `problems` are for the operator."""
 
-    def __init__(self, code: str, problems: list[str]):
+    def __init__(self, code: str, problems: list[str], skipped: list[tuple[int, str]] | None = None):
         super().__init__("; ".join(problems))
         self.code = code
         self.problems = problems
+        self.skipped = skipped or []
 
 
 @dataclass(frozen=True)
@@ -296,18 +358,16 @@ class SepaFile:
     batch: PayoutBatch
     data: bytes
     claims: list[Claim]
+    skipped: tuple[tuple[int, str], ...] = ()
+    """Claims left out of this file and why ("name", "iban", "undecryptable"); each can be sent back."""
 
     @property
     def filename(self) -> str:
         return f"fahrtkosten-sepa-{self.batch.id}.xml"
 
 
-_GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
-
-
 def sepa_text(text: str) -> str:
-    """German letters spelt out (Müller -> Mueller) before sepaxml reduces the rest to the SEPA character set."""
-    return text.translate(_GERMAN_LETTERS)
+    return sanitize.sepa_text(text, 70)
 
 
 async def export_sepa(session: AsyncSession, app: App, actor: User | None) -> SepaFile:
@@ -340,26 +400,18 @@ async def _export_sepa(session: AsyncSession, app: App, actor: User | None) -> S
     transfer = SepaTransfer(sepa_config, schema=SEPA_SCHEMA, clean=True)
     execution = today() + timedelta(days=payout.execution_days)
     the_vault = app.services.vault
-    unreadable = []
+    included, skipped = [], []
     for claim in claims:
-        if claim.iban_encrypted is None:
-            unreadable.append(claim.id)
+        problem, payment = _payment(the_vault, claim, execution)
+        if problem is not None:
+            skipped.append((claim.id, problem))
             continue
-        try:
-            iban = the_vault.open(claim.iban_encrypted)
-        except CannotDecrypt:
-            unreadable.append(claim.id)
-            continue
-        transfer.add_payment({
-            "name": sepa_text(claim.holder), "IBAN": iban, "amount": claim.amount_cents,
-            "execution_date": execution, "endtoend_id": f"HELFERBOT-CLAIM-{claim.id}",
-            "description": f"Fahrtkosten Antrag {claim.id} vom {claim.trip_date:%d.%m.%Y}",
-        })
-    if unreadable:
-        listed = ", ".join(f"#{i}" for i in unreadable)
-        raise ExportRefused("undecryptable", [
-            f"the IBAN of claim(s) {listed} cannot be decrypted with the configured key "
-            "(bot.secret_key or the key file in the data directory was changed)"])
+        transfer.add_payment(payment)
+        included.append(claim)
+    if not included:
+        listed = ", ".join(f"#{i} ({why})" for i, why in skipped)
+        raise ExportRefused("skipped", [f"no approved claim can be put into a SEPA file: {listed}"], skipped)
+    claims = included
     data = transfer.export(validate=True)
     batch = PayoutBatch(
         status=EXPORTED, message_id=transfer.msg_id[:35], checksum=hashlib.sha256(data).hexdigest(),
@@ -384,7 +436,44 @@ async def _export_sepa(session: AsyncSession, app: App, actor: User | None) -> S
         await _tell_claimant(session, app, claim, lambda t, c=claim: t.gettext(
             "Your travel-cost claim #{id} over {amount} is in a bank transfer now. You are told again once it "
             "has been paid.", id=c.id, amount=amounts.money(c.amount_cents, t.language)))
-    return SepaFile(batch, data, claims)
+    return SepaFile(batch, data, claims, tuple(skipped))
+
+
+SKIP_REASONS = {"name": "the account holder's name cannot be written in a bank transfer",
+                "iban": "the IBAN is not valid", "undecryptable": "the IBAN cannot be decrypted with the configured key"}
+
+
+def _payment(the_vault, claim: Claim, execution: date) -> tuple[str | None, dict]:
+    """The transfer for one claim, or why it cannot be one (then it is left out, never the whole file)."""
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    name = sanitize.sepa_name(claim.holder)
+    if name is None:
+        return "name", {}
+    if claim.iban_encrypted is None:
+        return "undecryptable", {}
+    try:
+        iban = IBAN(the_vault.open(claim.iban_encrypted)).compact
+    except CannotDecrypt:
+        return "undecryptable", {}
+    except SchwiftyException:
+        return "iban", {}
+    return None, {
+        "name": name, "IBAN": iban, "amount": claim.amount_cents, "execution_date": execution,
+        "endtoend_id": f"HELFERBOT-CLAIM-{claim.id}",
+        "description": f"Fahrtkosten Antrag {claim.id} vom {claim.trip_date:%d.%m.%Y}",
+    }
+
+
+async def send_back(session: AsyncSession, app: App, claim: Claim, actor: User | None, reason: str) -> None:
+    """An approved claim that cannot be paid as it is (e.g. a name no bank accepts) goes back to review."""
+    reason = sanitize.one_line(reason)[:500]
+    await _move(session, claim, (APPROVED,), PENDING, _also=Claim.batch_id.is_(None), decided_by=None,
+                decided_at=None, first_approver_id=None, first_approver_person=None)
+    await audit.record(session, "sent_back", actor=actor, claim_id=claim.id, old=APPROVED, new=PENDING, note=reason)
+    await _notify_reviewers(session, app, claim, lambda t: t.gettext(
+        "Travel-cost claim #{id} was sent back to review from the payout: {reason}", id=claim.id, reason=reason))
 
 
 async def mark_paid(session: AsyncSession, app: App, batch_id: int, actor: User | None) -> PayoutBatch:
@@ -501,12 +590,26 @@ async def reviewers_for(session: AsyncSession, app: App, claim: Claim, exclude: 
     found = await app.users_with_role(session, roles.REVIEWER, claim.place_id)
     if claim.status == SECOND_APPROVAL and claim.first_approver_id is not None:
         exclude = {*exclude, claim.first_approver_id}
-    return [u for u in found if u.id != claim.user_id and u.id not in exclude]
+    return [u for u in found if u.id != claim.user_id and u.id not in exclude
+            and await identity.conflict(session, app, claim, u) is None]
 
 
 async def _notify_reviewers(session: AsyncSession, app: App, claim: Claim, text, exclude: set[int] = frozenset()):
-    for reviewer in await reviewers_for(session, app, claim, exclude):
-        await app.notify(session, reviewer, text, buttons_spec=[[_open_button(claim)]])
+    found = await reviewers_for(session, app, claim, exclude)
+    if found:
+        for reviewer in found:
+            await app.notify(session, reviewer, text, buttons_spec=[[_open_button(claim)]])
+        return
+    # Nobody reviews claims for this place: the superadmins are responsible, and are told why it reaches them.
+    from bot.claims import escalation
+
+    place = escalation.place_name(claim.place_id)
+    for admin in await escalation.superadmin_users(session, app):
+        if admin.id in exclude or await identity.conflict(session, app, claim, admin) is not None:
+            continue
+        await app.notify(session, admin, lambda t: text(t) + "\n\n" + t.gettext(
+            "No reviewer covers {place}, so this claim comes to you as a superadmin. Review it, or invite a "
+            "reviewer for the place with /einladen.", place=place), buttons_spec=[[_open_button(claim)]])
 
 
 async def _tell_claimant(session: AsyncSession, app: App, claim: Claim, text, buttons=None) -> None:

@@ -48,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "place, topic")
     p_understand.add_argument("--jsonl", action="store_true", help="write one JSON object per line (the default)")
 
-    from bot.cli import claims, directory
+    from bot.cli import claims, directory, roles
 
-    for module in (claims, directory):
+    for module in (claims, directory, roles):
         module.register(sub)
     return parser
 

@@ -24,8 +24,9 @@ def register(subparsers) -> None:
     p_export = sub.add_parser(
         "export", help="write claims as CSV/XLSX, or the approved unpaid ones as a SEPA file (marks them exported)"
     )
-    p_export.add_argument("--status", default="approved", choices=("all", *CLAIM_STATES),
-                          help="which claims to list in CSV/XLSX (default: approved); SEPA takes approved only")
+    p_export.add_argument("--status", default="payout", choices=("payout", "all", *CLAIM_STATES),
+                          help="which claims to list in CSV/XLSX (default: payout = approved, or in a payment "
+                               "file not yet paid); SEPA takes approved only")
     p_export.add_argument("--format", choices=("csv", "xlsx", "sepa"), default="csv")
     p_export.add_argument("--output", "-o", type=Path, required=True, help="file to write")
     p_export.add_argument("--full-iban", action="store_true", help="CSV/XLSX: full IBANs instead of the last digits")
@@ -37,6 +38,10 @@ def register(subparsers) -> None:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--batch", type=int, required=True, help="the payment file's number (see `claims batches`)")
         p.add_argument("--config", "-c", dest="config_sub")
+    p_back = sub.add_parser("send-back", help="an approved claim that cannot be paid as it is goes back to review")
+    p_back.add_argument("--claim", type=int, required=True)
+    p_back.add_argument("--reason", required=True, help="why; written to the audit log and shown to reviewers")
+    p_back.add_argument("--config", "-c", dest="config_sub")
     p_batches = sub.add_parser("batches", help="list SEPA files waiting for confirmation")
     p_batches.add_argument("--config", "-c", dest="config_sub")
     parser.set_defaults(handler=run)
@@ -60,7 +65,7 @@ async def _run(cfg, args) -> int:
     try:
         await app.db.migrate()
         command = {"export": _export, "mark-paid": _mark_paid, "cancel-batch": _cancel_batch,
-                   "batches": _batches}[args.claims_command]
+                   "batches": _batches, "send-back": _send_back}[args.claims_command]
         return await command(app, args)
     finally:
         await app.db.dispose()
@@ -70,7 +75,7 @@ async def _export(app, args) -> int:
     from bot.claims import export, workflow
     from bot.claims.crypto import CannotDecrypt
 
-    if args.format == "sepa" and args.status != "approved":
+    if args.format == "sepa" and args.status not in ("approved", "payout"):
         print("a SEPA file always contains the approved claims that are in no file yet; leave out --status",
               file=sys.stderr)
         return 2
@@ -88,10 +93,14 @@ async def _export(app, args) -> int:
                 f"sha256 {sepa.batch.checksum}; after the bank executed it: helferbot claims mark-paid "
                 f"--batch {sepa.batch.id}"
             )
+            for claim_id, code in sepa.skipped:
+                print(f"left out claim #{claim_id}: {workflow.SKIP_REASONS.get(code, code)}; it stays approved "
+                      f"until: helferbot claims send-back --claim {claim_id} --reason ...", file=sys.stderr)
         else:
             claims = await export.select_claims(session, args.status)
             try:
-                table = export.rows(claims, app.services.vault if args.full_iban else None)
+                table = export.rows(claims, app.services.vault if args.full_iban else None,
+                                    await export.approvers(session, claims))
             except CannotDecrypt:
                 print("some IBANs cannot be decrypted with the configured key (bot.secret_key or the key file in "
                       "the data directory was changed); export without --full-iban", file=sys.stderr)
@@ -135,6 +144,26 @@ async def _close(app, batch_id: int, status: str) -> int:
             return 1
         await session.commit()
     print(f"payment file #{batch.id} is {status}: {batch.count} claim(s), {money(batch.total_cents)}")
+    return 0
+
+
+async def _send_back(app, args) -> int:
+    from bot.claims import workflow
+    from bot.storage.models_claims import Claim
+
+    async with app.db.session() as session:
+        claim = await session.get(Claim, args.claim)
+        if claim is None:
+            print(f"there is no claim #{args.claim}", file=sys.stderr)
+            return 1
+        try:
+            await workflow.send_back(session, app, claim, None, args.reason)
+        except workflow.Refused:
+            print(f"claim #{args.claim} is not approved and outside any payment file; nothing was changed",
+                  file=sys.stderr)
+            return 1
+        await session.commit()
+    print(f"claim #{args.claim} is back in review")
     return 0
 
 

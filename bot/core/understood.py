@@ -80,7 +80,7 @@ class Suspended:
 async def offer_to_continue(ctx: Context, before: Suspended) -> None:
     """After a command in the middle of a dialog: offer to go on with the dialog, or say that the command's own
     dialog took its place.  A dialog is never dropped without a word."""
-    from bot import dialogs
+    from bot.core import dialogs
 
     _ = ctx._
     state = await dialogs.current(ctx.session, ctx.user)

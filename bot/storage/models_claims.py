@@ -124,6 +124,13 @@ class Claim(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    person_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    """The filing person (a keyed hash, see bot.claims.identity): kept when the account is deleted."""
+    first_approver_person: Mapped[str | None] = mapped_column(sa.String(64))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the reviewers were last reminded of this waiting claim."""
+    waiting_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the volunteer was told that the claim is still waiting."""
 
 
 class AuditEntry(Base):
