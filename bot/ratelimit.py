@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.app import App
 
 SERVICE = "ratelimit.users"
+LOCAL_PLATFORM = "console"
 WINDOW = 60.0
 
 
@@ -92,7 +93,10 @@ def _counter(app: App) -> Counter:
 def check(app: App, event: Event) -> list[Reply] | None:
     """Count the event against its sender's window.
 
-    None: handle the event. A list: answer with it (maybe empty) instead of handling the event."""
+    None: handle the event. A list: answer with it (maybe empty) instead of handling the event. The console is
+    the person at the machine the bot runs on (or a script they wrote), never a stranger, so it is not counted."""
+    if event.platform == LOCAL_PLATFORM:
+        return None
     window = limiter(app, "button" if isinstance(event, ButtonPress) else "message")
     verdict = window.hit((event.platform, event.sender_id))
     if verdict == "ok":

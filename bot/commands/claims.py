@@ -48,8 +48,10 @@ def run(cfg, args) -> int:
 
 async def _run(cfg, args) -> int:
     from bot.app import build_app
+    from bot.data_location import require_data_dir
 
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    if require_data_dir(cfg, needs_key=True) is None:
+        return 2
     try:
         app = build_app(cfg)
     except ConfigError as exc:
