@@ -44,6 +44,14 @@ SKIPPED_TABLES = {"button_tokens"}
 DROPPED_TABLES = {"deliveries", "event_recipients"}
 """Rows that name a private chat: deleted with the person instead of kept with the link set to NULL."""
 FINAL_CLAIM_STATES = ("paid", "rejected", "withdrawn")
+ACCOUNTING_RECORDS = {
+    ("claims", "holder"), ("claims", "purpose"), ("claims", "from_text"), ("claims", "to_text"),
+    ("claims", "round_table"), ("claims", "reject_reason"), ("claim_receipts", "filename"),
+    ("claim_receipts", "data"), ("claim_audit", "note"),
+}
+"""What stays of a person after /loeschen, because tax and commercial law require the records of a payment: the
+claim as filed (account holder, trip, purpose), its receipt and its history; detached from the account and deleted
+when `claims_retention_years` have passed."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,12 @@ class PrivacySettings:
     open_claims_expire_days: int = 365
     """A claim nobody decided on for this many days ends as withdrawn (and loses its IBAN), so it is kept only
     as long as any other finished claim instead of forever."""
+    controller: str = ""
+    """Who is responsible for the data (GDPR Art. 13): the organisation that runs the bot, with its address."""
+    contact: str = ""
+    """How to reach the controller or its data protection officer about privacy (e-mail, phone, address)."""
+    authority: str = ""
+    """The supervisory authority people may complain to; empty: the one of the person's Land, in general words."""
 
 
 def load(config) -> PrivacySettings:
@@ -65,6 +79,11 @@ def load(config) -> PrivacySettings:
     for key, value in section.items():
         if key not in known:
             problems.append(f"unknown key privacy.{key} (known keys: {', '.join(known)})")
+        elif known[key].type in (str, "str"):
+            if isinstance(value, str):
+                values[key] = value.strip()
+            else:
+                problems.append(f"privacy.{key} must be text, got {value!r}")
         elif not isinstance(value, int) or isinstance(value, bool) or value < 1:
             problems.append(f"privacy.{key} must be a whole number of at least 1, got {value!r}")
         else:
@@ -110,6 +129,24 @@ def _row(table: sa.Table, row: sa.Row) -> dict[str, Any]:
     return out
 
 
+async def export_readable(session: AsyncSession, user: User, t, gazetteer):
+    """The export for the person: sections in their language (bot.privacy_export), every table covered."""
+    from bot.privacy_export import build
+
+    return await build(session, user, t, gazetteer, raw_rest=_rows_not_covered)
+
+
+async def _rows_not_covered(session: AsyncSession, user: User, covered: set[str]) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for table, column in _user_columns():
+        if table.name in SKIPPED_TABLES or table.name in covered or column.name not in OWNER_COLUMNS:
+            continue
+        rows = (await session.execute(sa.select(table).where(column == user.id))).all()
+        if rows:
+            found.setdefault(table.name, []).extend(_row(table, r) for r in rows)
+    return found
+
+
 async def export_user(session: AsyncSession, user: User) -> dict[str, Any]:
     """Everything stored about `user`, as JSON-ready data: their row, and every row that belongs to them."""
     data: dict[str, Any] = {
@@ -146,16 +183,21 @@ def _fallback(value: Any) -> Any:
 class Deleted:
     rows: dict[str, int]
     claims_kept: int
+    owned: Any = None
+    """What others saw of the person (bot.privacy_owned.Erased): directory entries, organiser names."""
 
 
-async def delete_user(session: AsyncSession, user: User) -> Deleted:
+async def delete_user(session: AsyncSession, user: User, *, hand_over_entries: bool = False) -> Deleted:
     """Delete the person and everything that is theirs; claims stay, detached, until their retention ends.
 
     Runs in the caller's transaction: the confirmation, the deletion and its answer commit together.
     """
+    from bot.privacy_owned import erase_owned
+
     await session.flush()
     uid = user.id
     counts: dict[str, int] = {}
+    owned = await erase_owned(session, uid, hand_over_entries=hand_over_entries)
     claims_kept = await session.scalar(sa.select(sa.func.count()).where(Claim.user_id == uid)) or 0
     used = sa.select(Claim.receipt_id).where(Claim.receipt_id.is_not(None))
     result = await session.execute(sa.delete(Receipt).where(Receipt.user_id == uid, Receipt.id.not_in(used)))
@@ -175,7 +217,7 @@ async def delete_user(session: AsyncSession, user: User) -> Deleted:
     await session.execute(sa.delete(User).where(User.id == uid))
     session.expunge_all()
     log.info("deleted user %d on request (%d claims kept without the link)", uid, claims_kept)
-    return Deleted(counts, claims_kept)
+    return Deleted(counts, claims_kept, owned)
 
 
 def claims_retention_cutoff(years: int, at: datetime) -> datetime:

@@ -111,8 +111,24 @@ def _file_error(reason: str, line: int = 0, field: str = "") -> DirectoryFileErr
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def read_directory(path: Path, place_exists: Callable[[str], bool]) -> list[DirectoryRow]:
-    """Read and validate a directory file; raise DirectoryFileError listing every bad row."""
+@dataclass(frozen=True)
+class PlaceMatch:
+    """What a place written as a name or postal code stands for: one key, or the choices when several fit."""
+
+    key: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+PlaceFinder = Callable[[str], PlaceMatch]
+
+
+def read_directory(
+    path: Path, place_exists: Callable[[str], bool], find_place: PlaceFinder | None = None
+) -> list[DirectoryRow]:
+    """Read and validate a directory file; raise DirectoryFileError listing every bad row.
+
+    With `find_place`, the place column may also hold a town name or a postal code, as offices write them; a name
+    that fits several places is reported with the keys to choose from, never guessed."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         records = _csv_records(path)
@@ -126,7 +142,7 @@ def read_directory(path: Path, place_exists: Callable[[str], bool]) -> list[Dire
     rows: list[DirectoryRow] = []
     errors: list[RowError] = []
     for line, record in records:
-        row, row_errors = _validate(line, record, place_exists)
+        row, row_errors = _validate(line, record, place_exists, find_place)
         errors.extend(row_errors)
         if row is not None:
             rows.append(row)
@@ -271,7 +287,7 @@ def _toml_records(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
 
 
 def _validate(
-    line: int, record: dict[str, object], place_exists: Callable[[str], bool]
+    line: int, record: dict[str, object], place_exists: Callable[[str], bool], find_place: PlaceFinder | None = None
 ) -> tuple[DirectoryRow | None, list[RowError]]:
     errors: list[RowError] = []
 
@@ -285,7 +301,16 @@ def _validate(
     text = {column: _text(record.get(column)) for column in COLUMNS if column not in ("topics", "verified")}
 
     place = text["place"]
-    if not place:
+    if place and find_place is not None and not (place.isdigit() and _is_key(place, place_exists)):
+        found = find_place(place)
+        if found.key is not None:
+            place = found.key
+        elif found.choices:
+            fail("place", f"'{place}' fits several places; write one of these keys: {'; '.join(found.choices)}")
+        else:
+            fail("place", f"'{place}' is not a place I know; write the town's name, its postal code or the "
+                          "2-, 5- or 8-digit key (AGS/ARS)")
+    elif not place:
         fail("place", "place is missing")
     elif not place.isdigit():
         fail("place", f"'{place}' is not an official key; write the 2-, 5- or 8-digit key (AGS/ARS)")
@@ -321,6 +346,13 @@ def _validate(
     if errors:
         return None, errors
     return DirectoryRow(**text, topics=topics, verified=verified), []
+
+
+def _is_key(place: str, place_exists: Callable[[str], bool]) -> bool:
+    """A known official key, also with the leading zero a spreadsheet dropped (a postal code otherwise)."""
+    if len(place) + 1 in _PLACE_LENGTHS:
+        place = "0" + place
+    return len(place) in _PLACE_LENGTHS and place_exists(place)
 
 
 def _text(value: object) -> str:

@@ -18,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from bot import logs, privacy
 from bot.config import ConfigError
 from bot.messages import Reply
+from bot.storage.base import Base
 from bot.storage.models import ButtonToken, Delivery, DialogState, RoleGrant, SeenEvent, User
 from bot.storage.models_claims import AuditEntry, Claim, PayoutAccount, Receipt
+from bot.storage.models_directory import DirectoryEntry
 from bot.storage.models_meetings import Meeting, Rsvp, Subscription
 from bot.timeutil import now
 from bot.wiring import build_app
-from tests.support.backend import Chat, RecordingAdapter, grant_role, user_id
+from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role, user_id
 from tests.support.claims import IBAN_ANNA_COMPACT, JPEG, file_claim, photo
 from tests.support.config import make_config
 
@@ -61,15 +63,35 @@ async def give_anna_a_life(app, anna: Chat) -> tuple[int, int]:
 
 
 async def test_the_statement_names_what_is_kept_and_the_configured_periods(tmp_path, db_url, db):
-    app = bot_with(tmp_path, db_url, db, privacy={"claims_retention_years": 10, "deliveries_retention_days": 14})
+    app = bot_with(tmp_path, db_url, db, privacy={
+        "claims_retention_years": 10, "deliveries_retention_days": 14,
+        "controller": "Landratsamt Esslingen, Pulverwiesen 11, 73728 Esslingen",
+        "contact": "datenschutz@lra-es.de"})
     anna = Chat(app, "anna")
-    await anna.say("/datenschutz")
-    assert "10 volle Kalenderjahre" in anna.text and "14 Tage" in anna.text
-    assert "/meinedaten" in anna.text and "/loeschen" in anna.text
-    assert "internen Nummer statt Ihres Chat-Kontos" in anna.text  # how the claims log names people
+    [short] = await anna.say("/datenschutz")
+    assert len(short.text) < 1000  # one phone screen
+    assert "Landratsamt Esslingen, Pulverwiesen 11" in short.text and "datenschutz@lra-es.de" in short.text
+    assert "10 volle Kalenderjahre" in short.text
+    assert "/meinedaten" in short.text and "/loeschen" in short.text and "Beschwerde" in short.text
+    details = {}
+    for label in ("Was und wozu", "Wie lange", "Fahrtkosten", "Ihre Rechte"):
+        [details[label]] = await anna.press(label, [short])
+        assert len(details[label].text) < 1000, label
+    assert "Art. 6 Abs. 1 lit. b DSGVO" in details["Was und wozu"].text
+    assert "14 Tage" in details["Wie lange"].text
+    assert "internen Nummer statt Ihres Chat-Kontos" in details["Fahrtkosten"].text  # how the claims log names people
+    assert "Fingerabdruck" in details["Fahrtkosten"].text
+    assert "Datenschutz-Aufsichtsbehörde Ihres Bundeslandes" in details["Ihre Rechte"].text
     bob = Chat(app, "bob", language="en")
-    await bob.say("/privacy")
-    assert "10 full calendar years" in bob.text and "/delete" in bob.text
+    [short] = await bob.say("/privacy")
+    assert "10 full calendar years" in short.text and "/delete" in short.text and "Landratsamt" in short.text
+    [rights] = await bob.press("Your rights", [short])
+    assert "data protection authority of your Land" in rights.text
+
+
+async def test_without_a_configured_controller_the_statement_says_whom_to_ask(app, chat):
+    [short] = await chat.say("/datenschutz")
+    assert "fragen Sie Ihre Koordinierungsstelle" in short.text
 
 
 @pytest.mark.parametrize("section, problem", [
@@ -83,24 +105,43 @@ async def test_a_wrong_privacy_section_stops_the_start(tmp_path, db_url, db, sec
     assert any(problem in p for p in caught.value.problems), caught.value.problems
 
 
-async def test_my_data_is_a_file_with_everything_but_the_full_iban(app, chat):
+async def test_my_data_is_readable_and_has_everything_but_the_full_iban(app, chat, new_chat):
     uid, claim_id = await give_anna_a_life(app, chat)
+    rita = new_chat("rita")
+    await grant_role(app, rita, "reviewer", "08116")
+    await chat.say("abbrechen")
+    await rita.say("/pruefen")
+    await rita.press(f"#{claim_id}")
+    await rita.press("Rückfrage stellen")
+    await rita.say("Bitte das Ticket nachreichen")
+    await deliver_due(app)
+    question = app.adapters["test"].to(chat.chat_id)[-1]
+    await chat.press(question.buttons[0][0])
+    await chat.say("Ticket ist im Anhang, war eine Tageskarte")
     await chat.say("/meinedaten")
-    [reply] = [r for r in chat.replies if r.file is not None]
-    assert reply.file.mime_type == "application/json"
-    raw = reply.file.data.decode()
-    data = json.loads(raw)
-    assert data["user"]["id"] == uid and data["user"]["platform_user_id"] == "anna"
-    assert data["role_grants"][0]["role"] == "coordinator"
-    assert data["event_subscriptions"][0]["place_id"] == "08116049"
-    assert data["event_rsvps"][0]["answer"] == "yes"
-    assert data["dialog_states"][0]["name"] == "claim"
-    [claim] = data["claims"]
-    assert claim["id"] == claim_id and claim["iban"] == "…3000" and claim["holder"] == "Anna Müller"
-    assert data["claim_accounts"][0]["iban"] == "…3000"
-    assert data["claim_receipts"][0]["data"] == {"bytes": len(JPEG)}
+    page, machine = [r.file for r in chat.replies if r.file is not None]
+    assert page.mime_type == "text/html" and machine.mime_type == "application/json"
+    raw = machine.data.decode()
+    sections = {s["key"]: s for s in json.loads(raw)["sections"]}
+    assert sections["account"]["title"] == "Ihr Konto"
+    assert sections["account"]["records"][0]["Ihre ID auf dieser Plattform"] == "anna"
+    assert sections["roles"]["records"][0]["Bereich"] == "Nürtingen (08116049)"
+    assert sections["subscriptions"]["records"][0]["Ort"] == "Nürtingen (08116049)"
+    [meeting] = sections["meeting_answers"]["records"]
+    assert meeting["Treffen"] == "Runder Tisch Asyl" and meeting["Ihre Antwort"] == "ja"
+    [claim] = sections["claims"]["records"]
+    assert claim["Antrag"] == f"#{claim_id}" and claim["IBAN"] == "…3000" and claim["Kontoinhaber"] == "Anna Müller"
+    assert claim["Betrag"].endswith("€") and "," in claim["Betrag"]
+    assert "Bitte das Ticket nachreichen" in claim["Verlauf"]  # the reviewer's question …
+    assert "war eine Tageskarte" in claim["Verlauf"]  # … and the person's own answer
+    assert sections["saved_account"]["records"][0]["IBAN"] == "…3000"
+    assert sections["receipts"]["records"][0]["Größe in Bytes"] == len(JPEG)
     assert IBAN_ANNA_COMPACT not in raw and "0532013000" not in raw and "iban_encrypted" not in raw
-    assert "button_tokens" not in data
+    assert "rita" not in raw  # reviewers appear by their role, not their account
+    assert "button_tokens" not in raw and "km_tenths" not in raw and "decided_by" not in raw
+    html = page.data.decode()
+    assert "<h2>Ihre Fahrtkostenanträge</h2>" in html and "Nürtingen (08116049)" in html
+    assert IBAN_ANNA_COMPACT not in html
 
 
 async def test_my_data_and_delete_are_not_answered_in_a_group(app, new_chat):
@@ -153,9 +194,12 @@ async def test_delete_removes_the_person_and_keeps_claims_detached(app, chat, ne
     assert "gelöscht" not in chat.text
     assert await count(app, Claim, Claim.user_id.is_not(None)) == 0
     await chat.say("/meinedaten")  # a fresh, empty account
-    data = json.loads(next(r.file for r in chat.replies if r.file).data)
-    assert data["user"]["platform_user_id"] == "anna" and data["user"]["created_at"] > created
-    assert "claims" not in data and "event_rsvps" not in data and "role_grants" not in data
+    data = json.loads(next(r.file for r in chat.replies if r.file and r.file.mime_type == "application/json").data)
+    sections = {s["key"]: s["records"] for s in data["sections"]}
+    assert sections["account"][0]["Ihre ID auf dieser Plattform"] == "anna"
+    async with app.db.session() as session:
+        assert (await session.scalar(select(User.created_at).where(User.platform_user_id == "anna"))).isoformat() > created
+    assert set(sections) == {"account"}, set(sections)
 
 
 async def test_retention_removes_what_has_outlived_its_purpose(tmp_path, db_url, db):
@@ -310,3 +354,61 @@ async def test_health_and_metrics_over_http(tmp_path, db_url, db):
     assert 'helferbot_claims{status="pending"} 1.0' in metrics and 'helferbot_claims{status="paid"} 0.0' in metrics
     assert 'helferbot_messages_handled_total{kind="message",platform="test"}' in metrics
     assert "helferbot_replies_total" in metrics and "helferbot_platform_errors" in metrics
+
+
+async def test_after_delete_no_personal_string_is_left_but_the_accounting_records(app, chat, new_chat):
+    """Every column of every table is searched after /loeschen; only documented accounting records may remain."""
+    await give_anna_a_life(app, chat)
+    await chat.say("abbrechen")
+    uid = await user_id(app, chat)
+    personal = ["Zenobia Quenstedt", "0711 4711815", "zenobia@example.org", "Anna Müller", "Ehrenamtsbüro Zenobia"]
+    async with app.db.session() as session:
+        session.add(DirectoryEntry(place_id="08116049", role="Koordination Asyl", name="Zenobia Quenstedt",
+                                   organisation="Ehrenamtsbüro Zenobia", phone="0711 4711815",
+                                   email="zenobia@example.org", owner_user_id=uid, origin="chat"))
+        event = (await session.scalars(select(Meeting))).one()
+        event.created_by, event.organiser = uid, "Zenobia Quenstedt"
+        await session.commit()
+    await chat.say("/kontakt Nürtingen")
+    assert "Zenobia Quenstedt" in chat.text
+    await chat.say("/loeschen")
+    assert "Kontaktverzeichnis (Nürtingen)" in chat.text and "Treffen" in chat.text
+    await chat.press("Ja, alles löschen")
+    assert "Verzeichniseintrag wurde gelöscht" in chat.text and "aus dem Treffen entfernt" in chat.text
+
+    leftovers = []
+    async with app.db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            for row in (await session.execute(sa.select(table))).mappings():
+                for column, value in row.items():
+                    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                    for secret in personal + ["dm-anna"]:
+                        if secret in text and (table.name, column) not in privacy.ACCOUNTING_RECORDS:
+                            leftovers.append((table.name, column, secret))
+                    if table.name == "users" and column == "platform_user_id" and value == "anna":
+                        leftovers.append((table.name, column, value))
+    assert leftovers == []
+    bert = new_chat("bert")
+    await bert.say("/kontakt Nürtingen")
+    assert "Zenobia" not in bert.text
+
+
+async def test_a_coordinator_can_hand_the_directory_entry_over(app, chat, new_chat):
+    admin = new_chat("ada")
+    await grant_role(app, admin, "admin", "")
+    await admin.say("/hilfe")
+    await grant_role(app, chat, "coordinator", "08116")
+    uid = await user_id(app, chat)
+    async with app.db.session() as session:
+        session.add(DirectoryEntry(place_id="08116049", role="Koordination Asyl", name="Büro Koordination",
+                                   phone="07022 75-0", owner_user_id=uid, origin="chat"))
+        await session.commit()
+    await chat.say("/loeschen")
+    await chat.press("Verzeichniseintrag übergeben")
+    assert "bleibt, wie er ist" in chat.text and "nicht mehr mit Ihnen verbunden" in chat.text
+    async with app.db.session() as session:
+        entry = (await session.scalars(select(DirectoryEntry).where(DirectoryEntry.origin == "chat"))).one()
+    assert entry.owner_user_id is None and entry.name == "Büro Koordination"
+    await deliver_due(app)
+    notice = app.adapters["test"].to(admin.chat_id)[-1]
+    assert "Verzeichniseintrag für Nürtingen übergeben" in notice.text and "/kontakt Nürtingen" in notice.text

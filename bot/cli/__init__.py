@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             handled = asyncio.run(run(cfg, console=console, as_volunteer=as_volunteer))
         except KeyboardInterrupt:
             return 130
+        except BrokenPipeError:
+            return _reader_left()
         if args.command == "run" and console and handled == 0 and not sys.stdin.isatty():
             # A service (a container, systemd) without a platform configured: say so instead of exiting quietly.
             print("helferbot run: no Telegram token and no Matrix account configured, and no console input. "
@@ -100,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         return handler(cfg, args)
     parser.print_help()
     return 2
+
+
+def _reader_left() -> int:
+    """Whoever read the console's output stopped (`make demo | head`): end quietly, like other Unix tools."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush at exit must not fail again
+    return 0
 
 
 async def prepare(cfg, *, extra_superadmins=None):

@@ -52,9 +52,11 @@ def run(cfg, args) -> int:
 
 
 async def _run(cfg, args) -> int:
+    from bot.data_location import require_data_dir
     from bot.wiring import build_app
 
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    if require_data_dir(cfg, needs_key=True) is None:
+        return 2
     try:
         app = build_app(cfg)
     except ConfigError as exc:

@@ -23,17 +23,40 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=run)
 
 
+def place_finder():
+    """Town names and postal codes in an import file, resolved like a question to the bot, never guessed."""
+    from knowledge.directory_io import PlaceMatch
+    from knowledge.places import default_index
+
+    index = default_index()
+
+    def find(text: str) -> PlaceMatch:
+        found = index.resolve(text, limit=6)
+        if found.best is not None:
+            return PlaceMatch(key=found.best.id)
+        if found.status == "ambiguous":
+            return PlaceMatch(choices=tuple(f"{c.place.id} {c.place.label}" for c in found.candidates))
+        return PlaceMatch()
+
+    return find
+
+
 def run(cfg, args) -> int:
     return asyncio.run(_run(cfg, args))
 
 
 async def _run(cfg, args) -> int:
     from bot import directory
+    from bot.data_location import require_data_dir
     from bot.storage.db import Database
     from knowledge.directory_io import DirectoryFileError, read_directory, write_directory
     from knowledge.places import default_gazetteer
 
-    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    if require_data_dir(cfg) is None:
+        return 2
+    if args.directory_command == "import" and not args.file.is_file():
+        print(f"helferbot: {args.file}: no such file", file=sys.stderr)
+        return 2
     db = Database(cfg.database_url)
     try:
         await db.migrate()
@@ -43,7 +66,7 @@ async def _run(cfg, args) -> int:
         if args.directory_command == "import":
             gazetteer = default_gazetteer()
             try:
-                rows = read_directory(args.file, lambda pid: gazetteer.get(pid) is not None)
+                rows = read_directory(args.file, lambda pid: gazetteer.get(pid) is not None, place_finder())
             except DirectoryFileError as exc:
                 print(f"{args.file}: nothing was imported, {len(exc.errors)} problem(s):", file=sys.stderr)
                 for error in exc.errors:

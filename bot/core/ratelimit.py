@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter
 from bot.i18n import Translator, normalise_language
 from bot.messages import ButtonPress, Event, Reply
 
+LOCAL_PLATFORM = "console"
 WINDOW = 60.0
 
 
@@ -75,7 +76,10 @@ class UserLimits:
     def check(self, event: Event) -> list[Reply] | None:
         """Count the event against its sender's window.
 
-        None: handle the event. A list: answer with it (maybe empty) instead of handling the event."""
+        None: handle the event. A list: answer with it (maybe empty) instead of handling the event. The console is
+        the person at the machine the bot runs on (or a script they wrote), never a stranger, so it is not counted."""
+        if event.platform == LOCAL_PLATFORM:
+            return None
         window = self.windows["button" if isinstance(event, ButtonPress) else "message"]
         verdict = window.hit((event.platform, event.sender_id))
         if verdict == "ok":
