@@ -69,3 +69,35 @@ def intents_in(text: str, language: str | None = None) -> dict[str, set[str]]:
             if any(has_phrase(tokens, phrase) for phrase in keys.get(intent, ())):
                 found.setdefault(lang, set()).add(intent)
     return found
+
+
+OTHER_LANGUAGES = ("uk", "ru", "tr", "ar", "fa")
+"""German and English are read by knowledge/understand.py's own patterns; these by the word lists here."""
+PRIORITY = ("contact", "cancel", "help", "thanks", "greeting")
+_TURKISH_CASE = re.compile(r"'(?:da|de|ta|te|dan|den|tan|ten|a|e|ya|ye)\b")
+
+
+def place_words(text: str, language: str) -> str | None:
+    """What is left in Latin letters once the language's own words are taken out: place names stay German."""
+    tokens = words(_TURKISH_CASE.sub("", text.replace("’", "'")))
+    covered = [False] * len(tokens)
+    for phrases in lexicon().get(language, {}).values():
+        for phrase in phrases:
+            wanted = phrase.split()
+            for i in range(len(tokens) - len(wanted) + 1):
+                if tokens[i:i + len(wanted)] == wanted:
+                    covered[i:i + len(wanted)] = [True] * len(wanted)
+    rest = [t for t, c in zip(tokens, covered, strict=True) if not c and re.fullmatch(r"[a-z0-9][a-z0-9.\-]*", t)]
+    return " ".join(rest) or None
+
+
+def reading(text: str) -> tuple[str, str | None] | None:
+    """(intent, the words that may name a place) for a message in one of the other languages, or None."""
+    found = intents_in(text)
+    for language in OTHER_LANGUAGES:
+        intents = found.get(language)
+        if not intents:
+            continue
+        intent = next(i for i in PRIORITY if i in intents)
+        return intent, place_words(text, language) if intent == "contact" else None
+    return None

@@ -167,6 +167,10 @@ class Understander:
         weak = any(p.search(corrected) for p in _WEAK)
         intent = next((i for i in PRECEDENCE if i in matched), "none")
 
+        if not matched:
+            other = self._other_language(text)
+            if other[0] != "none":
+                return Understanding(text, other[0], other[1], None, other[2])
         topic, rest = topic_in_text(text)
         resolution = None
         place = None
@@ -186,11 +190,31 @@ class Understander:
             intent = "contact"
         if intent in ("contact", "events") and place is None and topic is None and self._abroad(text):
             intent = "none"
+        if intent == "contact" and place is None:
+            _, place, resolution = self._other_language(text)  # "Nürtingen'de koordinatör kim?"
         if intent not in PLACE_INTENTS:
             place, resolution = None, None
         if intent not in ("contact", "events"):
             topic = None
         return Understanding(text, intent, place, topic, resolution)
+
+    def _other_language(self, text: str) -> tuple[str, str | None, Resolution | None]:
+        """Greetings, thanks, help, cancel and "contact in <place>" in the bot's other languages
+        (knowledge/intent_words.toml); the place name stays German, as people write it on a letter."""
+        from knowledge.intent_words import reading
+
+        found = reading(text)
+        if found is None:
+            return "none", None, None
+        intent, place_text = found
+        if intent != "contact" or not place_text:
+            return intent, None, None
+        resolution = self._resolve(place_text)
+        if resolution.status == "match":
+            return intent, resolution.best.id, resolution
+        if resolution.status == "ambiguous":
+            return intent, "ambiguous", resolution
+        return intent, None, None
 
     def _resolve(self, text: str) -> Resolution:
         """The resolver's answer, skipped when every word is hidden and no postal code is left."""
