@@ -44,7 +44,8 @@ async def test_ukrainian_volunteer_on_matrix(synapse, tmp_path, db_url, db):
             return await scene.say(olena, text, expect)
 
         # Her first words are Ukrainian: the bot answers in Ukrainian from then on.
-        await step("привіт", first_line("Sorry, I did not understand that. Send /help to see what I can do."))
+        await step("привіт", first_line("Hello! I help volunteers and coordinators in refugee and integration work. "
+                                        "What would you like to do?"))
         await step("!hilfe", uk("What I can do:"))
 
         # Contact
