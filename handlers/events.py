@@ -14,10 +14,13 @@ from datetime import date
 from bot import http, outbox, roles
 from bot.context import Context
 from bot.events import feed, ics, render, scope, service
+from bot.events import fields as text_fields
 from bot.events.draft import OPTIONAL, Draft
 from bot.events.parse import clean_location, parse_announcement
+from bot.events.public_holidays import holiday_on
 from bot.events.quiet import QuietHoursPolicy
 from bot.events.settings import SERVICE, from_section
+from bot.events.times import read_clock
 from bot.events.when import WeekdayConflict, find_when
 from bot.i18n import N_
 from bot.messages import OutgoingFile
@@ -28,6 +31,7 @@ from bot.timeutil import local, now
 ORDER = 45
 router = Router()
 DIALOG = "event_draft"
+CANCEL_DIALOG = "event_cancel"
 EDITABLE = ("title", "when", "place", "location", "topic", "organiser", "description")
 _INTENT = re.compile(
     r"^\s*(?:runde[rn]?\s+tisch|fachforum|fachtag|netzwerktreffen|vernetzungstreffen|arbeitskreis|stammtisch)\b",
@@ -63,7 +67,7 @@ def field_label(ctx: Context, name: str) -> str:
     _ = ctx._
     return {
         "title": _("Title"), "when": _("Date and time"), "place": _("Place"), "location": _("Address or room"),
-        "topic": _("Topic"), "organiser": _("Organiser"), "description": _("Description"),
+        "topic": _("Topic"), "organiser": _("Organiser"), "description": _("Description"), "reason": _("Reason"),
     }[name]
 
 
@@ -87,12 +91,12 @@ async def area_names(ctx: Context) -> str:
 async def new_event(ctx: Context, args: str) -> None:
     if not await may_announce(ctx):
         return
-    await ctx.start_dialog(DIALOG, "title", {"draft": Draft().to_json()})
+    await ctx.start_dialog(DIALOG, "title", {"draft": Draft(guided=not args.strip()).to_json()})
     if not args.strip():
         ctx.reply(ctx._(
             "What is the title of the event? You can also write everything in one message, e.g.:\n"
-            "\"Runder Tisch Asyl, Dienstag 12. April 14-17 Uhr, Rathaus Taunusstein-Hahn\""
-        ))
+            "\"Runder Tisch Asyl, {example} 14-17 Uhr, Rathaus Taunusstein-Hahn\"",
+            example=render.example_when(ctx.t, today())))
         return
     await take_whole_message(ctx, Draft(), args)
 
@@ -109,8 +113,33 @@ async def announcement_in_text(ctx: Context) -> bool:
     return True
 
 
+def text_problem(ctx: Context, name: str, value: str) -> str | None:
+    """Why a title or field cannot be kept, as the coordinator reads it; None when it can."""
+    _ = ctx._
+    found = text_fields.problem(name, value)
+    if found is None:
+        return None
+    if found == "too_long":
+        return _("The {field} is too long ({length} characters); please keep it to {limit}.",
+                 field=field_label(ctx, name), length=len(value.strip()), limit=text_fields.LIMITS[name])
+    return _("The title needs a few words that say what the meeting is, e.g. \"Runder Tisch Asyl\".")
+
+
 async def take_whole_message(ctx: Context, draft: Draft, text: str) -> None:
     parsed = parse_announcement(text, today())
+    if parsed.when.found:
+        draft.guided = False
+    elif draft.guided and "Thema:" not in text and "thema:" not in text.lower():
+        parsed.topic = ""  # asked separately: the topic is what the coordinator writes, not a guess from the title
+    for name in ("title", "location", "topic", "organiser", "description"):
+        value = getattr(parsed, name)
+        if (value or name == "title") and (problem := text_problem(ctx, name, value)):
+            setattr(parsed, name, "")
+            if value or parsed.when.found:
+                ctx.reply(problem)
+    if parsed.when.reversed:
+        ctx.reply(reversed_text(ctx, parsed.when.start, parsed.when.end))
+        parsed.when.start = parsed.when.end = None
     draft.merge(parsed)
     if parsed.when.conflict is not None:
         # The weekday question comes first; a place that is clear and allowed is kept meanwhile.
@@ -143,6 +172,12 @@ def current(ctx: Context) -> Draft | None:
 async def next_step(ctx: Context, draft: Draft) -> None:
     """Ask for the first missing piece, or show the preview when nothing required is missing."""
     _ = ctx._
+    if draft.guided and draft.place_id and draft.location and "location" not in (draft.asked or []):
+        # The answer to "Where?" may have named the address already; the bare place name is no address.
+        if draft.location.lower() == service.place_name(ctx.app, draft.place_id).lower():
+            draft.location = ""
+        else:
+            draft.mark_asked("location")
     missing = draft.missing()
     if missing is None and draft.starts_at is not None and draft.starts_at <= now():
         draft.start = draft.end = None
@@ -156,13 +191,27 @@ async def next_step(ctx: Context, draft: Draft) -> None:
     if missing == "title":
         ctx.reply(_("What is the title of the event? (e.g. \"Runder Tisch Asyl\")"))
     elif missing == "when":
-        ctx.reply(_("When does it take place? (e.g. \"Dienstag 12. April 14-17 Uhr\" or \"3.12. 18:00\")"))
+        ctx.reply(when_question(ctx))
     elif missing == "time":
         ctx.reply(_("At what time on {date}? (e.g. \"14-17 Uhr\" or \"18:30\")",
                     date=render.date_text(ctx.t, date.fromisoformat(draft.day or today().isoformat()))))
+    elif missing == "location":
+        ctx.reply(_("Which address or room? (optional: \"-\" for none)"))
+    elif missing == "topic":
+        ctx.reply(_("What is the topic? (optional: \"-\" for none)"))
     else:
         ctx.reply(_("Where? Write the Gemeinde or Kreis, best with the address or room "
                     "(e.g. \"Rathaus Taunusstein-Hahn\")."), buttons=await own_places(ctx))
+
+
+def when_question(ctx: Context) -> str:
+    return ctx._("When does it take place? (e.g. \"{example} 14-17 Uhr\" or \"3.12. 18:00\")",
+                 example=render.example_when(ctx.t, today()))
+
+
+def reversed_text(ctx: Context, start, end) -> str:
+    return ctx._("The end ({end}) is before the start ({start}). Please write the time again, e.g. \"{end}-{start}\".",
+                 start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
 
 
 async def own_places(ctx: Context) -> list:
@@ -237,6 +286,15 @@ async def draft_dialog(ctx: Context) -> None:
         await take_whole_message(ctx, draft, text)
     elif step in ("when", "time", "edit:when", "choose_day"):
         when = find_when(text, today())
+        clock = read_clock(text) if step != "choose_day" and (draft.day or step == "time") else None
+        if clock is not None and clock.part_of_day is not None:
+            ctx.reply(_("At what time exactly? (e.g. \"18\", \"18:30\" or \"18-20 Uhr\")"))
+            return
+        if clock is not None and not when.day and when.weekday is None:
+            when.start, when.end = clock.start, clock.end
+        if when.reversed:
+            ctx.reply(reversed_text(ctx, when.start, when.end))
+            return
         if when.conflict is not None:
             draft.apply_when(when)
             await save(ctx, draft, "choose_day")
@@ -245,17 +303,24 @@ async def draft_dialog(ctx: Context) -> None:
             draft.choose_day(when.day)  # another date, with the times written before
             await next_step(ctx, draft)
         elif not draft.apply_when(when):
-            ctx.reply(_("I could not read a date and time in that. Please write it like \"Dienstag 12. April "
-                        "14-17 Uhr\" or \"3.12. 18:00\"."))
+            ctx.reply(_("I could not read a date and time in that. Please write it like \"{example} "
+                        "14-17 Uhr\" or \"3.12. 18:00\".", example=render.example_when(ctx.t, today())))
         else:
             await next_step(ctx, draft)
     elif step in ("place", "edit:place", "choose_place"):
         await take_place(ctx, draft, text, as_location=step != "choose_place")
-    elif step.startswith("edit:") and step[5:] in EDITABLE:
-        name = step[5:]
-        if name in OPTIONAL and text in ("-", "–"):
-            text = ""
+    elif step in ("location", "topic") or step.startswith("edit:") and step[5:] in EDITABLE:
+        name = step.removeprefix("edit:")
+        if name in OPTIONAL:
+            text = text_fields.cleaned(name, text)
+        if problem := text_problem(ctx, name, text):
+            ctx.reply(problem)
+            return
+        if name == "location":
+            text = clean_location(text) if text else ""
         draft.set_text(name, text)
+        if not step.startswith("edit:"):
+            draft.mark_asked(name)
         await next_step(ctx, draft)
     else:
         ctx.point_to_choices(_("Please use the buttons above, or /cancel."))
@@ -303,6 +368,10 @@ async def show_preview(ctx: Context, draft: Draft) -> None:
     lines = [html.escape(_("Please check:")),
              render.details(ctx.t, preview, service.place_name(ctx.app, values.place_id)),
              html.escape(_("Place: {place}", place=service.place_label(ctx.app, values.place_id))), ""]
+    holiday = holiday_on(local(values.starts_at).date(), values.place_id)
+    if holiday:
+        lines[-1:-1] = [html.escape(_("Note: {date} is a public holiday there ({holiday}).",
+                                      date=render.day_text(ctx.t, values.starts_at), holiday=holiday))]
     if draft.event_id:
         lines.append(html.escape(_("Everyone who was told about the event will hear about the change.")))
         confirm = _("Save and notify")
@@ -338,7 +407,7 @@ async def edit_field(ctx: Context, payload: dict) -> None:
         return
     await save(ctx, draft, f"edit:{name}")
     if name == "when":
-        ctx.reply(_("When does it take place? (e.g. \"Dienstag 12. April 14-17 Uhr\" or \"3.12. 18:00\")"))
+        ctx.reply(when_question(ctx))
     elif name == "place":
         ctx.reply(_("Where? Write the Gemeinde or Kreis, best with the address or room "
                     "(e.g. \"Rathaus Taunusstein-Hahn\")."))
@@ -435,6 +504,8 @@ async def show_event(ctx: Context, event: Event) -> None:
 
 @router.button("event_show")
 async def show(ctx: Context, payload: dict) -> None:
+    if ctx.dialog is not None and ctx.dialog.name == CANCEL_DIALOG:
+        await ctx.end_dialog()  # "No, keep it": a message written now is no reason for a cancellation
     event = await load(ctx, payload)
     if event is not None:
         await show_event(ctx, event)
@@ -508,8 +579,10 @@ async def cancel_ask(ctx: Context, payload: dict) -> None:
     if event is None:
         return
     _ = ctx._
+    await ctx.start_dialog(CANCEL_DIALOG, "reason", {"e": event.id, "reason": ""})
     ctx.reply(_("Really cancel \"{title}\" on {date}? Everyone who was told about it will be informed.",
-                title=event.title, date=render.day_text(ctx.t, event.starts_at)),
+                title=event.title, date=render.day_text(ctx.t, event.starts_at)) + "\n" +
+              _("You can write the reason in one message first; it goes out with the cancellation."),
               buttons=[[await ctx.button(_("Yes, cancel the event"), "event_cancel_yes", {"e": event.id},
                                          single_use=True),
                         await ctx.button(_("No, keep it"), "event_show", {"e": event.id})]])
@@ -520,8 +593,34 @@ async def cancel_do(ctx: Context, payload: dict) -> None:
     event = await managed(ctx, payload)
     if event is None:
         return
-    fan = await service.cancel(ctx.app, ctx.session, event)
+    reason = ""
+    if ctx.dialog is not None and ctx.dialog.name == CANCEL_DIALOG:
+        if ctx.dialog.data.get("e") == event.id:
+            reason = str(ctx.dialog.data.get("reason") or "")
+        await ctx.end_dialog()
+    fan = await service.cancel(ctx.app, ctx.session, event, reason)
     ctx.reply(ctx._("The event is cancelled.") + "\n" + sent_summary(ctx, fan), edit=True)
+
+
+@router.dialog(CANCEL_DIALOG)
+async def cancel_reason(ctx: Context) -> None:
+    """The reason for a cancellation, written before pressing "Yes"; shown back with the buttons again."""
+    _ = ctx._
+    assert ctx.dialog is not None
+    text = ctx.text.strip()
+    if problem := text_problem(ctx, "reason", text):
+        ctx.reply(problem)
+        return
+    event = await ctx.session.get(Event, ctx.dialog.data.get("e"))
+    if event is None or not text:
+        await ctx.end_dialog()
+        ctx.reply(_("I cannot find this event any more."))
+        return
+    await ctx.update_dialog("reason", e=event.id, reason=text)
+    ctx.reply(_("Reason: {reason}", reason=text) + "\n" + _("Cancel the event with this reason?"),
+              buttons=[[await ctx.button(_("Yes, cancel the event"), "event_cancel_yes", {"e": event.id},
+                                         single_use=True),
+                        await ctx.button(_("No, keep it"), "event_show", {"e": event.id})]])
 
 
 @router.button("event_answers")

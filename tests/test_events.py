@@ -138,8 +138,10 @@ async def test_guided_dialog_asks_for_what_is_missing_and_fields_can_be_edited(a
     assert "Where" in coordinator.text
     assert coordinator.find("Rheingau-Taunus-Kreis (Hessen)")  # her own area as a quick choice
     await coordinator.say("Bürgerhaus Taunusstein")
+    assert "topic" in coordinator.text  # the address came with the place; the topic is asked, not guessed
+    await coordinator.say("Wohnraum fuer Gefluechtete")
     assert "Please check" in coordinator.text and "18:30" in coordinator.text
-    assert "Bürgerhaus Taunusstein" in coordinator.text and "Topic: Ehrenamt" in coordinator.text
+    assert "Bürgerhaus Taunusstein" in coordinator.text and "Topic: Wohnraum fuer Gefluechtete" in coordinator.text
 
     await coordinator.press("Edit")
     await coordinator.press("Organiser")

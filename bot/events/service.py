@@ -59,13 +59,19 @@ class Fields:
     topic: str = ""
     organiser: str = ""
     description: str = ""
+    rrule: str = ""
+
+    @classmethod
+    def of(cls, event: Event) -> Fields:
+        """The values as they are now, to show old -> new in a change notice."""
+        return cls(**{f.name: getattr(event, f.name) for f in fields(cls)})
 
     def changes(self, event: Event) -> list[str]:
         """Names of what differs from `event`, as the change notice lists them ("when" for both times)."""
         changed = []
         for f in fields(self):
             if getattr(event, f.name) != getattr(self, f.name):
-                name = {"starts_at": "when", "ends_at": "when", "place_id": "place"}.get(f.name, f.name)
+                name = {"starts_at": "when", "ends_at": "when", "rrule": "when", "place_id": "place"}.get(f.name, f.name)
                 if name not in changed:
                     changed.append(name)
         return changed
@@ -144,21 +150,23 @@ async def change(app: App, session: AsyncSession, event: Event, values: Fields) 
     changed = values.changes(event)
     if not changed or event.status == CANCELLED:
         return [], Fanout()
+    before = Fields.of(event)
     values.apply(event)
     event.sequence += 1
     event.updated_at = now()
     await session.flush()
     await _drop_reminders(session, event.id)
-    fan = await _notify_recipients(app, session, event, CHANGE, changed)
+    fan = await _notify_recipients(app, session, event, CHANGE, changed, before)
     fan.add(await _announce_to_new(app, session, event))
     fan.reminders = await _schedule_for_recipients(app, session, event)
     return changed, fan
 
 
-async def cancel(app: App, session: AsyncSession, event: Event) -> Fanout:
+async def cancel(app: App, session: AsyncSession, event: Event, reason: str = "") -> Fanout:
     if event.status == CANCELLED:
         return Fanout()
     event.status = CANCELLED
+    event.cancel_reason = reason
     event.sequence += 1
     event.updated_at = event.cancelled_at = now()
     await session.flush()
@@ -257,11 +265,11 @@ async def _event_tokens(session: AsyncSession, event: Event) -> dict[str, str]:
 
 
 def event_buttons(t: Translator, tokens: dict[str, str], *, answers: bool = True) -> list[list[Button]]:
-    rows = []
-    if answers:
-        rows.append([Button(render.answer_label(t, a), tokens[a]) for a in ANSWERS])
-    rows.append([Button(t.gettext("Add to calendar (.ics)"), tokens["ics"])])
-    return rows
+    """Answer and calendar buttons; a cancellation (no answers) has neither: nothing to add to a calendar."""
+    if not answers:
+        return []
+    return [[Button(render.answer_label(t, a), tokens[a]) for a in ANSWERS],
+            [Button(t.gettext("Add to calendar (.ics)"), tokens["ics"])]]
 
 
 class _Renderer:
@@ -322,7 +330,8 @@ async def _announce_to_new(app: App, session: AsyncSession, event: Event) -> Fan
     return fan
 
 
-async def _notify_recipients(app: App, session: AsyncSession, event: Event, kind: str, changed: list[str]) -> Fanout:
+async def _notify_recipients(app: App, session: AsyncSession, event: Event, kind: str, changed: list[str],
+                             before: Fields | None = None) -> Fanout:
     """Tell everyone recorded for the event about a change or the cancellation."""
     settings = settings_of(app)
     rows = (await session.execute(
@@ -347,7 +356,8 @@ async def _notify_recipients(app: App, session: AsyncSession, event: Event, kind
     tokens = await _event_tokens(session, event)
     urgent = event.starts_at - now() < timedelta(hours=settings.urgent_hours)
     if kind == CHANGE:
-        text = _Renderer(lambda t: render.change_notice(t, event, name, changed), tokens)
+        old_name = place_name(app, before.place_id) if before is not None else name
+        text = _Renderer(lambda t: render.change_notice(t, event, name, changed, before, old_name), tokens)
     else:
         text = _Renderer(lambda t: render.cancel_notice(t, event, name), tokens, answers=False)
     fan = Fanout()

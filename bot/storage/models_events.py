@@ -43,6 +43,30 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    """Why it was cancelled, as the coordinator wrote it; sent with the cancellation."""
+    rrule: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    """For a recurring meeting the RFC 5545 RRULE (without DTSTART: `starts_at` is the first date), else ""."""
+
+
+class OccurrenceChange(Base):
+    """One date of a recurring meeting cancelled or moved: EXDATE (and RDATE for the new date) in the .ics."""
+
+    __tablename__ = "event_occurrence_changes"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "original_start", name="uq_event_occurrence_changes_event_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    original_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    """The start the rule gives for this date."""
+    status: Mapped[str] = mapped_column(sa.String(16))
+    """"cancelled" or "moved"."""
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class Subscription(Base):

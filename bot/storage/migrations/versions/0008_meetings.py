@@ -1,0 +1,50 @@
+"""meetings: a reason with a cancellation, recurring meetings and their cancelled or moved dates
+
+`events.rrule` holds the RFC 5545 rule of a recurring meeting ("" for a single date) and
+`event_occurrence_changes` one row per date of it that was cancelled or moved. Both new columns are NOT NULL
+with an empty default, so existing rows need no backfill.
+
+Revision ID: 0008
+Revises: 0003 (the events branch)
+Create Date: 2026-11-29
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0008'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cancel_reason', sa.String(length=500), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('rrule', sa.String(length=255), server_default='', nullable=False))
+    op.create_table(
+        'event_occurrence_changes',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('event_id', sa.Integer(), nullable=False),
+        sa.Column('original_start', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('starts_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('ends_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('reason', sa.String(length=500), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_occurrence_changes_event_id_events'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_event_occurrence_changes')),
+        sa.UniqueConstraint('event_id', 'original_start', name='uq_event_occurrence_changes_event_start'),
+    )
+    with op.batch_alter_table('event_occurrence_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_occurrence_changes_event_id'), ['event_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('event_occurrence_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_occurrence_changes_event_id'))
+    op.drop_table('event_occurrence_changes')
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_column('rrule')
+        batch_op.drop_column('cancel_reason')
