@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import date, time
 
 from bot import http, outbox, roles
 from bot.context import Context
-from bot.events import feed, ics, render, scope, service
+from bot.events import feed, ics, recurrence, render, scope, service
 from bot.events import fields as text_fields
 from bot.events.draft import OPTIONAL, Draft
 from bot.events.parse import clean_location, parse_announcement
@@ -21,7 +21,7 @@ from bot.events.public_holidays import holiday_on
 from bot.events.quiet import QuietHoursPolicy
 from bot.events.settings import SERVICE, from_section
 from bot.events.times import read_clock
-from bot.events.when import WeekdayConflict, find_when
+from bot.events.when import WeekdayConflict, When, find_when
 from bot.i18n import N_
 from bot.messages import OutgoingFile
 from bot.router import Router
@@ -125,8 +125,26 @@ def text_problem(ctx: Context, name: str, value: str) -> str | None:
     return _("The title needs a few words that say what the meeting is, e.g. \"Runder Tisch Asyl\".")
 
 
+def read_rhythm(draft: Draft, text: str) -> tuple[str, When | None]:
+    """A rhythm ("jeden zweiten Dienstag im Monat") goes into the draft; returns the text without it and, when
+    a rhythm was found, the date and time to apply (the rule's first date from today or the date written)."""
+    rule = recurrence.find_rule(text, today())
+    if rule is None:
+        return text, None
+    rest = recurrence.blank(text, rule.spans)
+    when = find_when(rest, today())
+    earliest = max(today(), rule.starts_from or when.day or today())
+    draft.rrule = rule.rrule
+    when.conflict = None
+    when.day = recurrence.first_date(rule.rrule, earliest, when.start or time(0))
+    return rest, when
+
+
 async def take_whole_message(ctx: Context, draft: Draft, text: str) -> None:
+    text, rhythm = read_rhythm(draft, text)
     parsed = parse_announcement(text, today())
+    if rhythm is not None:
+        parsed.when.day, parsed.when.conflict = rhythm.day, None
     if parsed.when.found:
         draft.guided = False
     elif draft.guided and "Thema:" not in text and "thema:" not in text.lower():
@@ -285,7 +303,8 @@ async def draft_dialog(ctx: Context) -> None:
     if step == "title":
         await take_whole_message(ctx, draft, text)
     elif step in ("when", "time", "edit:when", "choose_day"):
-        when = find_when(text, today())
+        rest, rhythm = read_rhythm(draft, text) if step in ("when", "edit:when") else (text, None)
+        when = rhythm or find_when(rest, today())
         clock = read_clock(text) if step != "choose_day" and (draft.day or step == "time") else None
         if clock is not None and clock.part_of_day is not None:
             ctx.reply(_("At what time exactly? (e.g. \"18\", \"18:30\" or \"18-20 Uhr\")"))
@@ -362,7 +381,7 @@ async def show_preview(ctx: Context, draft: Draft) -> None:
     values = draft.fields()
     preview = Event(title=values.title, starts_at=values.starts_at, ends_at=values.ends_at, place_id=values.place_id,
                     location=values.location, topic=values.topic, organiser=values.organiser,
-                    description=values.description, status="announced")
+                    description=values.description, status="announced", rrule=values.rrule)
     audience = await scope.subscriber_count(ctx.session, values.place_id)
     rooms = len(scope.announce_chats(service.settings_of(ctx.app).announce_chats, values.place_id))
     lines = [html.escape(_("Please check:")),
@@ -445,6 +464,15 @@ async def confirm(ctx: Context, payload: dict) -> None:
             return
         if not await ctx.require(roles.COORDINATOR, event.place_id):
             return
+        if draft.following is not None and event.rrule:
+            from bot.events import series
+
+            key = series.from_key(draft.following)
+            event, fan = await series.change_following(ctx.app, ctx.session, event, key, values)
+            await ctx.end_dialog()
+            ctx.reply(_("Saved. Messages about the change are on their way.") + "\n" + sent_summary(ctx, fan))
+            await show_event(ctx, event)
+            return
         changed, fan = await service.change(ctx.app, ctx.session, event, values)
         await ctx.end_dialog()
         if not changed:
@@ -485,6 +513,13 @@ async def show_event(ctx: Context, event: Event) -> None:
     _ = ctx._
     name = service.place_name(ctx.app, event.place_id)
     lines = [render.details(ctx.t, event, name)]
+    if event.rrule:
+        from bot.events import series
+
+        following = await series.next_date(ctx.session, event)
+        if following is not None:
+            lines.append(html.escape(_("Next date: {when}", when=render.when_text(ctx.t, following.starts_at,
+                                                                                  following.ends_at))))
     mine = await service.answer_of(ctx.session, event, ctx.user)
     if mine:
         lines += ["", html.escape(render.answer_state(ctx.t, mine))]
@@ -493,6 +528,8 @@ async def show_event(ctx: Context, event: Event) -> None:
         rows.append([await ctx.button(render.answer_label(ctx.t, a), "event_rsvp", {"e": event.id, "a": a})
                      for a in service.ANSWERS])
     rows.append([await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})])
+    if event.rrule and event.status != CANCELLED:
+        rows[-1].append(await ctx.button(_("Dates"), "event_dates", {"e": event.id}))
     if event.status != CANCELLED and await ctx.has_role(roles.COORDINATOR, event.place_id):
         rows.append([
             await ctx.button(_("Change"), "event_change", {"e": event.id}),
@@ -543,7 +580,10 @@ async def calendar_file(ctx: Context, payload: dict) -> None:
     event = await load(ctx, payload)
     if event is None:
         return
-    data = ics.event_file(event, service.place_name(ctx.app, event.place_id))
+    from bot.events import series
+
+    data = ics.event_file(event, service.place_name(ctx.app, event.place_id),
+                          await series.changes_of(ctx.session, event.id))
     ctx.reply(ctx._("Open the file to add the event to your calendar."),
               file=OutgoingFile(ics.filename(event), "text/calendar", data))
 
@@ -672,7 +712,14 @@ async def list_events(ctx: Context, args: str) -> None:
         else:
             mine = await service.answer_of(ctx.session, event, ctx.user)
             mark = {"yes": " ✓", "maybe": " ?", "no": " ✗"}.get(mine or "", "")
-        lines.append(f"{number}. {render.short_day(ctx.t, event.starts_at)} {render.clock(event.starts_at)} – "
+        starts_at = event.starts_at
+        if event.rrule:
+            from bot.events import series
+
+            following = await series.next_date(ctx.session, event)
+            starts_at = following.starts_at if following is not None else starts_at
+            mark += " 🔁"
+        lines.append(f"{number}. {render.short_day(ctx.t, starts_at)} {render.clock(starts_at)} – "
                      f"{event.title} ({service.place_name(ctx.app, event.place_id)}){mark}")
         rows.append([await ctx.button(f"{number}. {event.title}"[:60], "event_show", {"e": event.id})])
     ctx.reply("\n".join(lines), buttons=rows)

@@ -45,6 +45,8 @@ class Draft:
     """Optional pieces already asked in the guided dialog."""
     rrule: str = ""
     """The rule of a recurring meeting (RFC 5545 RRULE without DTSTART), or "" for a single date."""
+    following: int | None = None
+    """Changing a recurring meeting from this date on (see `bot.events.series.key_of`), not all of it."""
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -82,6 +82,10 @@ def details(t: Translator, event: Event, place_name: str) -> str:
     if event.status == CANCELLED:
         lines[0] = f"<b>{e(_('CANCELLED'))}: {e(event.title)}</b>"
     lines.append("🗓 " + e(when_text(t, event.starts_at, event.ends_at)))
+    if getattr(event, "rrule", ""):
+        from bot.events.recurrence import describe
+
+        lines.append("🔁 " + e(describe(t, event.rrule)))
     lines.append("📍 " + e(where_text(event.location, place_name)))
     if event.topic:
         lines.append(e(_("Topic: {topic}", topic=event.topic)))

@@ -226,17 +226,31 @@ async def upcoming(
     if not places and not everywhere:
         return []
     t = now()
-    query = select(Event).where(Event.starts_at >= t - since).order_by(Event.starts_at, Event.id)
+    query = select(Event).where(or_(Event.starts_at >= t - since, Event.rrule != "")).order_by(Event.starts_at,
+                                                                                              Event.id)
     if not everywhere:
         query = query.where(or_(*[scope.covering(Event.place_id, p) for p in places]))
-    found = []
+    found, recurring = [], []
     for event in await session.scalars(query):
+        if event.rrule:
+            recurring.append(event)
+            continue
         if not finished and (event.ends_at or event.starts_at + timedelta(hours=2)) < t:
             continue
         found.append(event)
-        if len(found) >= limit:
+        if len(found) >= limit and not recurring:
             break
-    return found
+    if recurring:  # a series counts with its next date, or not at all once its last date is over
+        from bot.events import series
+
+        starts = {e.id: e.starts_at for e in found}
+        for event in recurring:
+            following = await series.next_date(session, event, t - since if finished else t)
+            if following is not None:
+                starts[event.id] = following.starts_at
+                found.append(event)
+        found.sort(key=lambda e: (starts[e.id], e.id))
+    return found[:limit]
 
 
 async def attended_on(app: App, session: AsyncSession, user: User, day: date) -> list[tuple[int, str]]:
@@ -418,6 +432,10 @@ async def _schedule_for_recipients(app: App, session: AsyncSession, event: Event
 
 async def _schedule_reminders(app: App, session: AsyncSession, event: Event, people: Sequence[User]) -> int:
     """Queue the reminders still ahead for these people (see `bot.events.quiet` for quiet hours)."""
+    if event.rrule:  # a recurring meeting: per date, for the coming days (see bot.events.series)
+        from bot.events import series
+
+        return await series.top_up(app, session, event)
     settings = settings_of(app)
     people = [p for p in people if p.dm_chat_id]
     t = now()

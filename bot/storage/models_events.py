@@ -122,6 +122,20 @@ class EventReminder(Base):
     delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    occurrence: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """For a recurring meeting the date (the rule's start) the reminder is for; None for a single event."""
+
+
+class OccurrenceRsvp(Base):
+    """Yes, maybe or no from one person to one date of a recurring meeting (`occurrence` is the rule's start)."""
+
+    __tablename__ = "event_occurrence_rsvps"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    occurrence: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    answer: Mapped[str] = mapped_column(sa.String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class EventUserSettings(Base):

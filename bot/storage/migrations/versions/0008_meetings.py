@@ -1,7 +1,8 @@
 """meetings: a reason with a cancellation, recurring meetings and their cancelled or moved dates
 
 `events.rrule` holds the RFC 5545 rule of a recurring meeting ("" for a single date) and
-`event_occurrence_changes` one row per date of it that was cancelled or moved. Both new columns are NOT NULL
+`event_occurrence_changes` one row per date of it that was cancelled or moved; answers and reminders
+for one date are kept in `event_occurrence_rsvps` and `event_reminders.occurrence`. Both new columns are NOT NULL
 with an empty default, so existing rows need no backfill.
 
 Revision ID: 0008
@@ -39,9 +40,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('event_occurrence_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_event_occurrence_changes_event_id'), ['event_id'], unique=False)
+    op.create_table(
+        'event_occurrence_rsvps',
+        sa.Column('event_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('occurrence', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('answer', sa.String(length=8), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_occurrence_rsvps_event_id_events'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_event_occurrence_rsvps_user_id_users'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('event_id', 'user_id', 'occurrence', name=op.f('pk_event_occurrence_rsvps')),
+    )
+    with op.batch_alter_table('event_reminders', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('occurrence', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('event_reminders', schema=None) as batch_op:
+        batch_op.drop_column('occurrence')
+    op.drop_table('event_occurrence_rsvps')
     with op.batch_alter_table('event_occurrence_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_event_occurrence_changes_event_id'))
     op.drop_table('event_occurrence_changes')
