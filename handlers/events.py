@@ -571,8 +571,11 @@ async def rsvp(ctx: Context, payload: dict) -> None:
             await ctx.notify(ctx.user, text)
         return
     # The calendar choice again: where choices are numbered, this answer replaces the announcement's list.
-    ctx.reply(text, buttons=[[await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})]]
-              if event.status != CANCELLED and value != "no" else [])
+    from handlers.meeting_people import offer_name
+
+    question, name_rows = await offer_name(ctx, value) if event.status != CANCELLED else ("", [])
+    ctx.reply(text + question, buttons=([[await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})]]
+                                        if event.status != CANCELLED and value != "no" else []) + name_rows)
 
 
 @router.button("event_ics")
@@ -669,10 +672,14 @@ async def answers(ctx: Context, payload: dict) -> None:
     if event is None or not await ctx.require(roles.COORDINATOR, event.place_id):
         return
     found, told = await service.counts(ctx.session, event)
-    ctx.reply(ctx.ngettext(
+    from handlers.meeting_people import coming_lines
+
+    names, rows = await coming_lines(ctx, event)
+    ctx.reply("\n".join([ctx.ngettext(
         "Answers for \"{title}\": {yes} yes, {maybe} maybe, {no} no ({told} person was told).",
         "Answers for \"{title}\": {yes} yes, {maybe} maybe, {no} no ({told} people were told).",
-        told, title=event.title, yes=found["yes"], maybe=found["maybe"], no=found["no"], told=told))
+        told, title=event.title, yes=found["yes"], maybe=found["maybe"], no=found["no"], told=told), *names]),
+        buttons=rows)
 
 
 # --- listing ----------------------------------------------------------------------------------------------------

@@ -93,6 +93,11 @@ async def show_date(ctx: Context, event: Event, date: series.Occurrence) -> None
             counted = await series.counts(ctx.session, event, date.key)
             lines += ["", html.escape(_("Answers for this date: {yes} yes, {maybe} maybe, {no} no.",
                                         yes=counted["yes"], maybe=counted["maybe"], no=counted["no"]))]
+            from handlers.meeting_people import coming_lines
+
+            names, message = await coming_lines(ctx, event, date.key)
+            lines += [html.escape(n) for n in names]
+            rows += message
             rows.append([await ctx.button(_("Cancel this date"), "event_date_cancel", {"e": event.id, "o": key}),
                          await ctx.button(_("Move this date"), "event_date_move", {"e": event.id, "o": key})])
             rows.append([await ctx.button(_("Change this and all following"), "event_date_following",
@@ -126,7 +131,10 @@ async def date_rsvp(ctx: Context, payload: dict) -> None:
         if ctx.user.dm_chat_id:
             await ctx.notify(ctx.user, text)
         return
-    ctx.reply(text)
+    from handlers.meeting_people import offer_name
+
+    question, rows = await offer_name(ctx, value) if not date.cancelled else ("", [])
+    ctx.reply(text + question, buttons=rows)
 
 
 async def _managed(ctx: Context, payload: dict) -> tuple[Event | None, series.Occurrence | None]:

@@ -496,8 +496,8 @@ async def test_subscribers_on_a_platform_without_buttons_answer_by_number(app, c
     async with app.db.session() as session:
         counts, told = await service.counts(session, await session.get(Event, (await only_event(app)).id))
     assert counts["yes"] == 1 and told == 2
-    # The answer offers the calendar again, as choice 1 where choices are numbered.
-    assert [b.label for row in person.replies[-1].buttons for b in row] == ["Add to calendar (.ics)"]
+    # The answer offers the calendar again, as choice 1 where choices are numbered, and once asks for a name.
+    assert [b.label for row in person.replies[-1].buttons for b in row] == ["Add to calendar (.ics)", "No name"]
     await person.say("1")
     assert person.replies[-1].file is not None and person.replies[-1].file.filename.endswith(".ics")
 

@@ -152,4 +152,8 @@ class EventUserSettings(Base):
     quiet_from: Mapped[int | None] = mapped_column()
     quiet_to: Mapped[int | None] = mapped_column()
     feed_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    shared_name: Mapped[str | None] = mapped_column(sa.String(80))
+    """The name this person lets organisers see next to their "yes" ("" = asked and declined, None = not asked)."""
+    digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """One message a week (Monday morning) instead of one per announcement."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -2,7 +2,8 @@
 
 `events.rrule` holds the RFC 5545 rule of a recurring meeting ("" for a single date) and
 `event_occurrence_changes` one row per date of it that was cancelled or moved; answers and reminders
-for one date are kept in `event_occurrence_rsvps` and `event_reminders.occurrence`. Both new columns are NOT NULL
+for one date are kept in `event_occurrence_rsvps` and `event_reminders.occurrence`. A person's settings
+gain the name they share with organisers and the choice of a weekly digest. Both new columns are NOT NULL
 with an empty default, so existing rows need no backfill.
 
 Revision ID: 0008
@@ -55,9 +56,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('event_reminders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('occurrence', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('event_user_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('shared_name', sa.String(length=80), nullable=True))
+        batch_op.add_column(sa.Column('digest', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('event_user_settings', schema=None) as batch_op:
+        batch_op.drop_column('digest')
+        batch_op.drop_column('shared_name')
     with op.batch_alter_table('event_reminders', schema=None) as batch_op:
         batch_op.drop_column('occurrence')
     op.drop_table('event_occurrence_rsvps')
