@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import buttons, outbox
-from bot.events import quiet, render, scope
+from bot.events import digest, quiet, render, scope
 from bot.events.settings import SERVICE, EventsSettings, from_section
 from bot.i18n import Translator
 from bot.messages import Button, Reply
@@ -330,6 +330,13 @@ async def _announce_to_new(app: App, session: AsyncSession, event: Event) -> Fan
             targets.append(_Target(chat.platform, chat.chat_id, None, app.config.bot.default_language))
             chats += 1
     fan = Fanout(chats=chats)
+    weekly = await digest.readers(session, [g.user_id for g in targets])
+    if weekly:  # told in Monday's digest: recorded now, so changes and reminders reach them
+        await session.execute(insert(EventRecipient), [
+            {"event_id": event.id, "platform": g.platform, "chat_id": g.chat_id, "user_id": g.user_id,
+             "last_delivery_id": None, "created_at": now()} for g in targets if g.user_id in weekly])
+        fan.people.update(g.platform for g in targets if g.user_id in weekly)
+        targets = [g for g in targets if g.user_id not in weekly]
     if not targets:
         return fan
     name = place_name(app, event.place_id)
@@ -359,7 +366,10 @@ async def _notify_recipients(app: App, session: AsyncSession, event: Event, kind
                                               if status == outbox.PENDING])
     name = place_name(app, event.place_id)
     fresh, notice = [], []
+    weekly = set() if digest.still_pushed(event) else await digest.readers(session, [r.user_id for r, *_ in rows])
     for recipient, _status, last_kind, language in rows:
+        if recipient.user_id in weekly:
+            continue  # the digest shows the meeting as it is by then
         target = _Target(recipient.platform, recipient.chat_id, recipient.user_id,
                          language or app.config.bot.default_language)
         if recipient.last_delivery_id in replaced and last_kind == ANNOUNCE:

@@ -6,7 +6,7 @@ cancellation reaches exactly those people, even if they unsubscribed or moved th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -156,4 +156,6 @@ class EventUserSettings(Base):
     """The name this person lets organisers see next to their "yes" ("" = asked and declined, None = not asked)."""
     digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     """One message a week (Monday morning) instead of one per announcement."""
+    digest_week: Mapped[date | None] = mapped_column(sa.Date)
+    """The Monday of the last week whose digest was queued, so it goes out once."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -59,10 +59,12 @@ def upgrade() -> None:
     with op.batch_alter_table('event_user_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('shared_name', sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column('digest', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('digest_week', sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('event_user_settings', schema=None) as batch_op:
+        batch_op.drop_column('digest_week')
         batch_op.drop_column('digest')
         batch_op.drop_column('shared_name')
     with op.batch_alter_table('event_reminders', schema=None) as batch_op:
