@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from bot import http, outbox, roles
 from bot.context import Context
@@ -387,10 +387,13 @@ async def show_preview(ctx: Context, draft: Draft) -> None:
     lines = [html.escape(_("Please check:")),
              render.details(ctx.t, preview, service.place_name(ctx.app, values.place_id)),
              html.escape(_("Place: {place}", place=service.place_label(ctx.app, values.place_id))), ""]
-    holiday = holiday_on(local(values.starts_at).date(), values.place_id)
-    if holiday:
+    days = [local(values.starts_at).date()]
+    if values.rrule:  # the dates of the coming year
+        days = [local(o.starts_at).date() for o in recurrence.occurrences(
+            preview, after=values.starts_at, before=values.starts_at + timedelta(days=366))]
+    for day, holiday in [(d, h) for d in days if (h := holiday_on(d, values.place_id))][:3]:
         lines[-1:-1] = [html.escape(_("Note: {date} is a public holiday there ({holiday}).",
-                                      date=render.day_text(ctx.t, values.starts_at), holiday=holiday))]
+                                      date=render.date_text(ctx.t, day), holiday=holiday))]
     if draft.event_id:
         lines.append(html.escape(_("Everyone who was told about the event will hear about the change.")))
         confirm = _("Save and notify")

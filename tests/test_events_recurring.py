@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import recurring_ical_events
+from holidays import country_holidays
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -191,3 +192,24 @@ async def test_a_change_of_this_and_all_following_dates_splits_the_series(app, a
     assert new.location == "Buergerhaus Hahn" and new_dates[0].starts_at > old_dates[-1].starts_at
     assert (new_dates[0].starts_at - old_dates[-1].starts_at).days in range(28, 36)
     assert service.Fields.of(new).rrule.startswith("FREQ=MONTHLY;BYDAY=2TU")
+
+
+async def test_the_guided_dialog_takes_a_rhythm_and_points_out_holidays(app, coordinator):  # noqa: F811
+    await coordinator.say("/new_event")
+    await coordinator.say("Runder Tisch Integration")
+    await coordinator.say("jeden ersten donnerstag im monat")
+    assert "At what time" in coordinator.text
+    await coordinator.say("halb sieben")
+    await coordinator.say("Taunusstein")
+    await coordinator.say("-")
+    await coordinator.say("-")
+    preview = coordinator.text
+    assert "every first Thursday of the month" in preview and "18:30" in preview
+    first_thursdays = [d for d in (local(now()).date() + timedelta(days=n) for n in range(1, 360))
+                       if d.weekday() == 3 and d.day <= 7]
+    hessen = country_holidays("DE", subdiv="HE", years=range(first_thursdays[0].year, first_thursdays[-1].year + 1))
+    holidays = [d for d in first_thursdays if d in hessen]
+    for day in holidays[:3]:
+        assert f"{day.day} " in preview and "public holiday" in preview
+    if not holidays:
+        assert "public holiday" not in preview
