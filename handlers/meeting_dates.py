@@ -20,7 +20,7 @@ from bot.events.when import find_when
 from bot.router import Router
 from bot.storage.models_events import CANCELLED, Event
 from bot.timeutil import now
-from handlers.events import DIALOG, reversed_text, show_preview, text_problem, today
+from handlers.events import DIALOG, event_id, reversed_text, show_preview, text_problem, today
 
 ORDER = 46
 router = Router()
@@ -45,7 +45,7 @@ def install(app) -> None:
 
 
 async def _load(ctx: Context, payload: dict) -> tuple[Event | None, series.Occurrence | None]:
-    event = await ctx.session.get(Event, service_event_id(payload))
+    event = await ctx.session.get(Event, event_id(payload))
     key = series.from_key(payload.get("o"))
     date = await series.occurrence(ctx.session, event, key) if event is not None and key is not None else None
     if event is None or date is None:
@@ -54,15 +54,9 @@ async def _load(ctx: Context, payload: dict) -> tuple[Event | None, series.Occur
     return event, date
 
 
-def service_event_id(payload: dict) -> int:
-    from handlers.events import event_id
-
-    return event_id(payload)
-
-
 @router.button("event_dates")
 async def list_dates(ctx: Context, payload: dict) -> None:
-    event = await ctx.session.get(Event, service_event_id(payload))
+    event = await ctx.session.get(Event, event_id(payload))
     if event is None or not event.rrule:
         ctx.reply(ctx._("I cannot find this event any more."))
         return
