@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from bot.events import digest, service
+from bot.storage.models import Delivery
 from bot.storage.models_events import Event
 from bot.timeutil import BERLIN, local, now
 from tests.support.backend import deliver_due
@@ -34,6 +35,9 @@ async def test_a_digest_week(app, adapter, coordinator, new_chat):  # noqa: F811
     await announce(coordinator, f"Stammtisch, {written(today + timedelta(days=1))} 19 Uhr, Idstein")
     await deliver_due(app)
     assert adapter.to(weekly.chat_id) == []  # no push per announcement
+    async with app.db.session() as session:
+        reminders = list(await session.scalars(select(Delivery.chat_id).where(Delivery.kind == service.REMINDER)))
+    assert pushed.chat_id in reminders and weekly.chat_id not in reminders  # not unless she says she comes
     assert len(adapter.to(pushed.chat_id)) == 1  # Taunusstein only, at once
 
     # A change two weeks ahead waits for the digest; tomorrow's cancellation cannot wait.
@@ -68,6 +72,11 @@ async def test_a_digest_week(app, adapter, coordinator, new_chat):  # noqa: F811
     assert [b.label for row in week.buttons for b in row] == ["Runder Tisch Asyl", "Fachforum Wohnen"]
     await weekly.press("Fachforum Wohnen", [week])
     assert "Fachforum Wohnen" in weekly.text and "Ja, ich komme" in [b.label for b in weekly.replies[-1].buttons[0]]
+    await weekly.press("Ja, ich komme")
+    async with app.db.session() as session:
+        reminders = list(await session.scalars(select(Delivery.chat_id).where(
+            Delivery.kind == service.REMINDER, Delivery.status == "pending")))
+    assert weekly.chat_id in reminders  # she said she comes: reminded like everyone
 
     async with app.db.session() as session:
         assert await digest.send_digests(app, session, at + timedelta(days=7)) == 1  # the next Monday

@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import buttons
-from bot.events import quiet, recurrence, render, service
+from bot.events import digest, quiet, recurrence, render, service
 from bot.events.recurrence import Occurrence
 from bot.storage.models import Delivery, User
 from bot.storage.models_events import (
@@ -161,6 +161,7 @@ async def top_up(app: App, session: AsyncSession, event: Event, at: datetime | N
         .where(EventReminder.event_id == event.id, EventReminder.occurrence.is_not(None)))).all())
     queued = {(u, local(o), local(n)) for u, o, n in queued}
     windows = await quiet.windows(session, (p.id for p in people), settings)
+    weekly = await digest.readers(session, [p.id for p in people])
     name = service.place_name(app, event.place_id)
     total = 0
     for date in coming:
@@ -174,7 +175,8 @@ async def top_up(app: App, session: AsyncSession, event: Event, at: datetime | N
             targets = []
             for person in people:
                 answer = own.get((person.id, date.key), series.get(person.id))
-                if answer == "no" or (person.id, date.key, local(send_at)) in queued:
+                if answer == "no" or person.id in weekly and answer not in ("yes", "maybe") \
+                        or (person.id, date.key, local(send_at)) in queued:
                     continue
                 until = quiet.quiet_until(send_at, windows.get(person.id))
                 if until is not None and until >= date.starts_at:

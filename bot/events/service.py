@@ -437,6 +437,11 @@ async def _schedule_for_recipients(app: App, session: AsyncSession, event: Event
         .where(User.dm_chat_id.is_not(None))
         .order_by(User.id)
     ))
+    weekly = await digest.readers(session, [p.id for p in people])
+    if weekly:  # digest readers are reminded only of what they said they would come to
+        coming = set(await session.scalars(select(Rsvp.user_id).where(
+            Rsvp.event_id == event.id, Rsvp.answer.in_(("yes", "maybe")))))
+        people = [p for p in people if p.id not in weekly or p.id in coming]
     return await _schedule_reminders(app, session, event, people)
 
 
