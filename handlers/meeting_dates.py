@@ -14,18 +14,20 @@ from bot import roles
 from bot.core.context import Context
 from bot.core.features import Feature
 from bot.core.router import Router
+from bot.core.steps import Steps
 from bot.meetings import render, series, service
 from bot.meetings.draft import Draft
 from bot.meetings.times import read_clock
 from bot.meetings.when import find_when
 from bot.storage.models_meetings import CANCELLED, Meeting
 from bot.timeutil import now
-from handlers.meetings import DIALOG, event_id, reversed_text, show_preview, text_problem, today
+from handlers.meetings import STEPS, event_id, reversed_text, show_preview, text_problem, today
 
 ORDER = 46
 router = Router()
 log = logging.getLogger(__name__)
 CANCEL_DATE, MOVE_DATE = "event_date_cancel", "event_date_move"
+CANCEL_STEPS, MOVE_STEPS = Steps(CANCEL_DATE), Steps(MOVE_DATE)
 
 
 FEATURE = Feature(jobs=(series.reminder_job,))
@@ -136,7 +138,7 @@ async def cancel_ask(ctx: Context, payload: dict) -> None:
     if event is None:
         return
     key = series.key_of(date.key)
-    await ctx.start_dialog(CANCEL_DATE, "reason", {"e": event.id, "o": key, "reason": ""})
+    await CANCEL_STEPS.start(ctx, "reason", {"e": event.id, "o": key, "reason": ""}, ask=False)
     ctx.reply(_("Really cancel \"{title}\" on {date}? The other dates stay.", title=event.title,
                 date=render.day_text(ctx.t, date.starts_at)) + "\n" +
               _("You can write the reason in one message first; it goes out with the cancellation."),
@@ -148,13 +150,12 @@ async def cancel_ask(ctx: Context, payload: dict) -> None:
 @router.dialog(CANCEL_DATE)
 async def cancel_reason(ctx: Context) -> None:
     _ = ctx._
-    assert ctx.dialog is not None
     text = ctx.text.strip()
     if problem := text_problem(ctx, "reason", text):
         ctx.reply(problem)
         return
-    data = dict(ctx.dialog.data)
-    await ctx.update_dialog("reason", reason=text)
+    data = dict(CANCEL_STEPS.data(ctx))
+    await CANCEL_STEPS.save(ctx, "reason", reason=text)
     ctx.reply(_("Reason: {reason}", reason=text) + "\n" + _("Cancel this date with this reason?"),
               buttons=[[await ctx.button(_("Yes, cancel this date"), "event_date_cancel_yes",
                                          {"e": data.get("e"), "o": data.get("o")}, single_use=True)]])
@@ -166,9 +167,9 @@ async def cancel_do(ctx: Context, payload: dict) -> None:
     if event is None:
         return
     reason = ""
-    if ctx.dialog is not None and ctx.dialog.name == CANCEL_DATE:
-        if ctx.dialog.data.get("o") == payload.get("o"):
-            reason = str(ctx.dialog.data.get("reason") or "")
+    if CANCEL_STEPS.open(ctx):
+        if CANCEL_STEPS.data(ctx).get("o") == payload.get("o"):
+            reason = str(CANCEL_STEPS.data(ctx).get("reason") or "")
         await ctx.end_dialog()
     fan = await series.cancel_date(ctx.app, ctx.session, event, date.key, reason)
     ctx.reply(ctx._("The meeting on {date} is cancelled; the other dates stay.",
@@ -186,7 +187,7 @@ async def move_ask(ctx: Context, payload: dict) -> None:
     event, date = await _managed(ctx, payload)
     if event is None:
         return
-    await ctx.start_dialog(MOVE_DATE, "when", {"e": event.id, "o": series.key_of(date.key)})
+    await MOVE_STEPS.start(ctx, "when", {"e": event.id, "o": series.key_of(date.key)}, ask=False)
     ctx.reply(ctx._("To when does the meeting of {date} move? (e.g. \"{example} 18 Uhr\" or \"19-21 Uhr\")",
                     date=render.day_text(ctx.t, date.starts_at), example=render.example_when(ctx.t, today())))
 
@@ -194,8 +195,8 @@ async def move_ask(ctx: Context, payload: dict) -> None:
 @router.dialog(MOVE_DATE)
 async def move_to(ctx: Context) -> None:
     _ = ctx._
-    assert ctx.dialog is not None
-    payload = {"e": ctx.dialog.data.get("e"), "o": ctx.dialog.data.get("o")}
+    data = MOVE_STEPS.data(ctx)
+    payload = {"e": data.get("e"), "o": data.get("o")}
     event, date = await _managed(ctx, payload)
     if event is None:
         await ctx.end_dialog()
@@ -238,5 +239,5 @@ async def change_following(ctx: Context, payload: dict) -> None:
     draft.set_times(date.starts_at.date(), date.starts_at.timetz().replace(tzinfo=None),
                     date.ends_at.timetz().replace(tzinfo=None) if date.ends_at else None)
     draft.following = series.key_of(date.key)
-    await ctx.start_dialog(DIALOG, "preview", {"draft": draft.to_json()})
+    await STEPS.start(ctx, "preview", {"draft": draft.to_json()}, ask=False)
     await show_preview(ctx, draft)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot import roles
 from bot.core.context import Context
 from bot.core.router import Router
+from bot.core.steps import Steps
 from bot.meetings import people, render, series
 from bot.storage.models_meetings import Meeting
 from handlers.meetings import event_id
@@ -17,6 +18,7 @@ from handlers.meetings import event_id
 ORDER = 47
 router = Router()
 NAME_DIALOG, MESSAGE_DIALOG = "event_name", "event_message"
+NAME_STEPS, MESSAGE_STEPS = Steps(NAME_DIALOG), Steps(MESSAGE_DIALOG)
 MESSAGE_LIMIT = 2000
 
 
@@ -25,7 +27,7 @@ async def offer_name(ctx: Context, answer: str) -> tuple[str, list]:
     and button, to go into the same message as the thanks for the answer."""
     if answer == "no" or ctx.is_group or not await people.should_ask_name(ctx.session, ctx.user):
         return "", []
-    await ctx.start_dialog(NAME_DIALOG, "name", {})
+    await NAME_STEPS.start(ctx, "name", {}, ask=False)
     return ("\n\n" + ctx._("May the organisers see who is coming? Write the name they should see (e.g. \"Anna, "
                             "Helferkreis Hahn\"), or choose \"No name\". I ask only once."),
             [[await ctx.button(ctx._("No name"), "event_name_none", {})]])
@@ -50,7 +52,7 @@ async def name_given(ctx: Context) -> None:
 @router.button("event_name_none")
 async def no_name(ctx: Context, payload: dict) -> None:
     await people.share_name(ctx.session, ctx.user, "")
-    if ctx.dialog is not None and ctx.dialog.name == NAME_DIALOG:
+    if NAME_STEPS.open(ctx):
         await ctx.end_dialog()
     ctx.reply(ctx._("All right: organisers only see how many people answered."), edit=True)
 
@@ -79,7 +81,7 @@ async def message_ask(ctx: Context, payload: dict) -> None:
     if ctx.is_group:
         await ctx.app.point_to_private(ctx)
         return
-    await ctx.start_dialog(MESSAGE_DIALOG, "text", {"e": event.id, "o": payload.get("o")})
+    await MESSAGE_STEPS.start(ctx, "text", {"e": event.id, "o": payload.get("o")}, ask=False)
     ctx.reply(ctx._("What should everyone who said yes to \"{title}\" read? Write it in one message.",
                     title=event.title))
 
@@ -87,9 +89,8 @@ async def message_ask(ctx: Context, payload: dict) -> None:
 @router.dialog(MESSAGE_DIALOG)
 async def message_send(ctx: Context) -> None:
     _ = ctx._
-    assert ctx.dialog is not None
     text = ctx.text.strip()
-    event = await ctx.session.get(Meeting, ctx.dialog.data.get("e"))
+    event = await ctx.session.get(Meeting, MESSAGE_STEPS.data(ctx).get("e"))
     if event is None or not await ctx.require(roles.COORDINATOR, event.place_id):
         await ctx.end_dialog()
         return
@@ -100,7 +101,7 @@ async def message_send(ctx: Context) -> None:
         ctx.reply(_("That is too long ({length} characters); please keep it to {limit}.", length=len(text),
                     limit=MESSAGE_LIMIT))
         return
-    key = series.from_key(ctx.dialog.data.get("o"))
+    key = series.from_key(MESSAGE_STEPS.data(ctx).get("o"))
     when = key or event.starts_at
     if key is not None and (date := await series.occurrence(ctx.session, event, key)) is not None:
         when = date.starts_at

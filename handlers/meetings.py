@@ -34,6 +34,8 @@ DIALOG = "event_draft"
 STEPS = Steps(DIALOG)
 """The draft's steps ask through `next_step`, which finds the first missing piece."""
 CANCEL_DIALOG = "event_cancel"
+CANCEL_STEPS = Steps(CANCEL_DIALOG)
+"""The reason for a cancellation, written before "Yes" is pressed."""
 EDITABLE = ("title", "when", "place", "location", "topic", "organiser", "description")
 _INTENT = re.compile(
     r"^\s*(?:runde[rn]?\s+tisch|fachforum|fachtag|netzwerktreffen|vernetzungstreffen|arbeitskreis|stammtisch)\b",
@@ -530,7 +532,7 @@ async def show_event(ctx: Context, event: Meeting) -> None:
 
 @router.button("event_show")
 async def show(ctx: Context, payload: dict) -> None:
-    if ctx.dialog is not None and ctx.dialog.name == CANCEL_DIALOG:
+    if CANCEL_STEPS.open(ctx):
         await ctx.end_dialog()  # "No, keep it": a message written now is no reason for a cancellation
     event = await load(ctx, payload)
     if event is not None:
@@ -612,7 +614,7 @@ async def cancel_ask(ctx: Context, payload: dict) -> None:
     if event is None:
         return
     _ = ctx._
-    await ctx.start_dialog(CANCEL_DIALOG, "reason", {"e": event.id, "reason": ""})
+    await CANCEL_STEPS.start(ctx, "reason", {"e": event.id, "reason": ""}, ask=False)
     ctx.reply(_("Really cancel \"{title}\" on {date}? Everyone who was told about it will be informed.",
                 title=event.title, date=render.day_text(ctx.t, event.starts_at)) + "\n" +
               _("You can write the reason in one message first; it goes out with the cancellation."),
@@ -627,9 +629,9 @@ async def cancel_do(ctx: Context, payload: dict) -> None:
     if event is None:
         return
     reason = ""
-    if ctx.dialog is not None and ctx.dialog.name == CANCEL_DIALOG:
-        if ctx.dialog.data.get("e") == event.id:
-            reason = str(ctx.dialog.data.get("reason") or "")
+    if CANCEL_STEPS.open(ctx):
+        if CANCEL_STEPS.data(ctx).get("e") == event.id:
+            reason = str(CANCEL_STEPS.data(ctx).get("reason") or "")
         await ctx.end_dialog()
     fan = await service.cancel(ctx.app, ctx.session, event, reason)
     ctx.reply(ctx._("The event is cancelled.") + "\n" + sent_summary(ctx, fan), edit=True)
@@ -639,17 +641,16 @@ async def cancel_do(ctx: Context, payload: dict) -> None:
 async def cancel_reason(ctx: Context) -> None:
     """The reason for a cancellation, written before pressing "Yes"; shown back with the buttons again."""
     _ = ctx._
-    assert ctx.dialog is not None
     text = ctx.text.strip()
     if problem := text_problem(ctx, "reason", text):
         ctx.reply(problem)
         return
-    event = await ctx.session.get(Meeting, ctx.dialog.data.get("e"))
+    event = await ctx.session.get(Meeting, CANCEL_STEPS.data(ctx).get("e"))
     if event is None or not text:
         await ctx.end_dialog()
         ctx.reply(_("I cannot find this event any more."))
         return
-    await ctx.update_dialog("reason", e=event.id, reason=text)
+    await CANCEL_STEPS.save(ctx, "reason", e=event.id, reason=text)
     ctx.reply(_("Reason: {reason}", reason=text) + "\n" + _("Cancel the event with this reason?"),
               buttons=[[await ctx.button(_("Yes, cancel the event"), "event_cancel_yes", {"e": event.id},
                                          single_use=True),

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import buttons, outbox
 from bot.i18n import Translator
-from bot.meetings import recurrence, render, scope, service
+from bot.meetings import people, recurrence, render, scope, service
 from bot.messages import Button, Reply
 from bot.storage.models import User
 from bot.storage.models_meetings import CANCELLED, Meeting, MeetingUserSettings, OccurrenceChange
@@ -45,6 +45,20 @@ async def readers(session: AsyncSession, user_ids: Iterable[int | None]) -> set[
         found.update(await session.scalars(select(MeetingUserSettings.user_id).where(
             MeetingUserSettings.user_id.in_(wanted[start:start + service.CHUNK]), MeetingUserSettings.digest.is_(True))))
     return found
+
+
+async def chosen(session: AsyncSession, user: User) -> bool:
+    """Whether this person reads the weekly digest."""
+    row = await session.get(MeetingUserSettings, user.id)
+    return row is not None and row.digest
+
+
+async def choose(session: AsyncSession, user: User, on: bool) -> bool:
+    """The weekly digest on or off for this person; returns the choice."""
+    row = await people.settings_row(session, user)
+    row.digest, row.updated_at = on, now()
+    await session.flush()
+    return on
 
 
 def still_pushed(event: Meeting, at: datetime | None = None) -> bool:

@@ -28,7 +28,8 @@ NAME_LIMIT = 80
 MESSAGE = "event_message"
 
 
-async def _settings(session: AsyncSession, user: User) -> MeetingUserSettings:
+async def settings_row(session: AsyncSession, user: User) -> MeetingUserSettings:
+    """This person's meeting settings, created with the defaults on first use."""
     row = await session.get(MeetingUserSettings, user.id)
     if row is None:
         row = MeetingUserSettings(user_id=user.id, quiet_enabled=True, updated_at=now())
@@ -43,7 +44,7 @@ async def should_ask_name(session: AsyncSession, user: User) -> bool:
 
 async def share_name(session: AsyncSession, user: User, name: str) -> None:
     """Keep the name to show organisers; "" = do not show a name (and do not ask again)."""
-    row = await _settings(session, user)
+    row = await settings_row(session, user)
     row.shared_name = " ".join(name.split())[:NAME_LIMIT]
     row.updated_at = now()
     await session.flush()
