@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import date, time, timedelta
 
 from bot import roles
 from bot.core.context import Context
@@ -17,10 +17,13 @@ from bot.core.features import Feature
 from bot.core.router import Router
 from bot.core.steps import Steps
 from bot.i18n import N_
-from bot.meetings import feed, ics, render, scope, service
+from bot.meetings import feed, ics, recurrence, render, scope, service
+from bot.meetings import fields as text_fields
 from bot.meetings.draft import OPTIONAL, Draft
 from bot.meetings.parse import clean_location, parse_announcement
-from bot.meetings.when import WeekdayConflict, find_when
+from bot.meetings.public_holidays import holiday_on
+from bot.meetings.times import read_clock
+from bot.meetings.when import WeekdayConflict, When, find_when
 from bot.messages import OutgoingFile
 from bot.storage.models_meetings import Meeting
 from bot.timeutil import local, now
@@ -30,6 +33,9 @@ router = Router()
 DIALOG = "event_draft"
 STEPS = Steps(DIALOG)
 """The draft's steps ask through `next_step`, which finds the first missing piece."""
+CANCEL_DIALOG = "event_cancel"
+CANCEL_STEPS = Steps(CANCEL_DIALOG)
+"""The reason for a cancellation, written before "Yes" is pressed."""
 EDITABLE = ("title", "when", "place", "location", "topic", "organiser", "description")
 _INTENT = re.compile(
     r"^\s*(?:runde[rn]?\s+tisch|fachforum|fachtag|netzwerktreffen|vernetzungstreffen|arbeitskreis|stammtisch)\b",
@@ -49,7 +55,7 @@ def field_label(ctx: Context, name: str) -> str:
     _ = ctx._
     return {
         "title": _("Title"), "when": _("Date and time"), "place": _("Place"), "location": _("Address or room"),
-        "topic": _("Topic"), "organiser": _("Organiser"), "description": _("Description"),
+        "topic": _("Topic"), "organiser": _("Organiser"), "description": _("Description"), "reason": _("Reason"),
     }[name]
 
 
@@ -73,12 +79,12 @@ async def area_names(ctx: Context) -> str:
 async def new_event(ctx: Context, args: str) -> None:
     if not await may_announce(ctx):
         return
-    await STEPS.start(ctx, "title", {"draft": Draft().to_json()}, ask=False)
+    await STEPS.start(ctx, "title", {"draft": Draft(guided=not args.strip()).to_json()}, ask=False)
     if not args.strip():
         ctx.reply(ctx._(
             "What is the title of the event? You can also write everything in one message, e.g.:\n"
-            "\"Runder Tisch Asyl, Dienstag 12. April 14-17 Uhr, Rathaus Taunusstein-Hahn\""
-        ))
+            "\"Runder Tisch Asyl, {example} 14-17 Uhr, Rathaus Taunusstein-Hahn\"",
+            example=render.example_when(ctx.t, today())))
         return
     await take_whole_message(ctx, Draft(), args)
 
@@ -95,8 +101,51 @@ async def announcement_in_text(ctx: Context) -> bool:
     return True
 
 
+def text_problem(ctx: Context, name: str, value: str) -> str | None:
+    """Why a title or field cannot be kept, as the coordinator reads it; None when it can."""
+    _ = ctx._
+    found = text_fields.problem(name, value)
+    if found is None:
+        return None
+    if found == "too_long":
+        return _("The {field} is too long ({length} characters); please keep it to {limit}.",
+                 field=field_label(ctx, name), length=len(value.strip()), limit=text_fields.LIMITS[name])
+    return _("The title needs a few words that say what the meeting is, e.g. \"Runder Tisch Asyl\".")
+
+
+def read_rhythm(draft: Draft, text: str) -> tuple[str, When | None]:
+    """A rhythm ("jeden zweiten Dienstag im Monat") goes into the draft; returns the text without it and, when
+    a rhythm was found, the date and time to apply (the rule's first date from today or the date written)."""
+    rule = recurrence.find_rule(text, today())
+    if rule is None:
+        return text, None
+    rest = recurrence.blank(text, rule.spans)
+    when = find_when(rest, today())
+    earliest = max(today(), rule.starts_from or when.day or today())
+    draft.rrule = rule.rrule
+    when.conflict = None
+    when.day = recurrence.first_date(rule.rrule, earliest, when.start or time(0))
+    return rest, when
+
+
 async def take_whole_message(ctx: Context, draft: Draft, text: str) -> None:
+    text, rhythm = read_rhythm(draft, text)
     parsed = parse_announcement(text, today())
+    if rhythm is not None:
+        parsed.when.day, parsed.when.conflict = rhythm.day, None
+    if parsed.when.found:
+        draft.guided = False
+    elif draft.guided and "Thema:" not in text and "thema:" not in text.lower():
+        parsed.topic = ""  # asked separately: the topic is what the coordinator writes, not a guess from the title
+    for name in ("title", "location", "topic", "organiser", "description"):
+        value = getattr(parsed, name)
+        if (value or name == "title") and (problem := text_problem(ctx, name, value)):
+            setattr(parsed, name, "")
+            if value or parsed.when.found:
+                ctx.reply(problem)
+    if parsed.when.reversed:
+        ctx.reply(reversed_text(ctx, parsed.when.start, parsed.when.end))
+        parsed.when.start = parsed.when.end = None
     draft.merge(parsed)
     if parsed.when.conflict is not None:
         # The weekday question comes first; a place that is clear and allowed is kept meanwhile.
@@ -129,6 +178,12 @@ def current(ctx: Context) -> Draft | None:
 async def next_step(ctx: Context, draft: Draft) -> None:
     """Ask for the first missing piece, or show the preview when nothing required is missing."""
     _ = ctx._
+    if draft.guided and draft.place_id and draft.location and "location" not in (draft.asked or []):
+        # The answer to "Where?" may have named the address already; the bare place name is no address.
+        if draft.location.lower() == ctx.services.places.name(draft.place_id).lower():
+            draft.location = ""
+        else:
+            draft.mark_asked("location")
     missing = draft.missing()
     if missing is None and draft.starts_at is not None and draft.starts_at <= now():
         draft.start = draft.end = None
@@ -142,13 +197,27 @@ async def next_step(ctx: Context, draft: Draft) -> None:
     if missing == "title":
         ctx.reply(_("What is the title of the event? (e.g. \"Runder Tisch Asyl\")"))
     elif missing == "when":
-        ctx.reply(_("When does it take place? (e.g. \"Dienstag 12. April 14-17 Uhr\" or \"3.12. 18:00\")"))
+        ctx.reply(when_question(ctx))
     elif missing == "time":
         ctx.reply(_("At what time on {date}? (e.g. \"14-17 Uhr\" or \"18:30\")",
                     date=render.date_text(ctx.t, date.fromisoformat(draft.day or today().isoformat()))))
+    elif missing == "location":
+        ctx.reply(_("Which address or room? (optional: \"-\" for none)"))
+    elif missing == "topic":
+        ctx.reply(_("What is the topic? (optional: \"-\" for none)"))
     else:
         ctx.reply(_("Where? Write the Gemeinde or Kreis, best with the address or room "
                     "(e.g. \"Rathaus Taunusstein-Hahn\")."), buttons=await own_places(ctx))
+
+
+def when_question(ctx: Context) -> str:
+    return ctx._("When does it take place? (e.g. \"{example} 14-17 Uhr\" or \"3.12. 18:00\")",
+                 example=render.example_when(ctx.t, today()))
+
+
+def reversed_text(ctx: Context, start, end) -> str:
+    return ctx._("The end ({end}) is before the start ({start}). Please write the time again, e.g. \"{end}-{start}\".",
+                 start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
 
 
 async def own_places(ctx: Context) -> list:
@@ -222,7 +291,17 @@ async def draft_dialog(ctx: Context) -> None:
     if step == "title":
         await take_whole_message(ctx, draft, text)
     elif step in ("when", "time", "edit:when", "choose_day"):
-        when = find_when(text, today())
+        rest, rhythm = read_rhythm(draft, text) if step in ("when", "edit:when") else (text, None)
+        when = rhythm or find_when(rest, today())
+        clock = read_clock(text) if step != "choose_day" and (draft.day or step == "time") else None
+        if clock is not None and clock.part_of_day is not None:
+            ctx.reply(_("At what time exactly? (e.g. \"18\", \"18:30\" or \"18-20 Uhr\")"))
+            return
+        if clock is not None and not when.day and when.weekday is None:
+            when.start, when.end = clock.start, clock.end
+        if when.reversed:
+            ctx.reply(reversed_text(ctx, when.start, when.end))
+            return
         if when.conflict is not None:
             draft.apply_when(when)
             await save(ctx, draft, "choose_day")
@@ -231,17 +310,24 @@ async def draft_dialog(ctx: Context) -> None:
             draft.choose_day(when.day)  # another date, with the times written before
             await next_step(ctx, draft)
         elif not draft.apply_when(when):
-            ctx.reply(_("I could not read a date and time in that. Please write it like \"Dienstag 12. April "
-                        "14-17 Uhr\" or \"3.12. 18:00\"."))
+            ctx.reply(_("I could not read a date and time in that. Please write it like \"{example} "
+                        "14-17 Uhr\" or \"3.12. 18:00\".", example=render.example_when(ctx.t, today())))
         else:
             await next_step(ctx, draft)
     elif step in ("place", "edit:place", "choose_place"):
         await take_place(ctx, draft, text, as_location=step != "choose_place")
-    elif step.startswith("edit:") and step[5:] in EDITABLE:
-        name = step[5:]
-        if name in OPTIONAL and text in ("-", "–"):
-            text = ""
+    elif step in ("location", "topic") or step.startswith("edit:") and step[5:] in EDITABLE:
+        name = step.removeprefix("edit:")
+        if name in OPTIONAL:
+            text = text_fields.cleaned(name, text)
+        if problem := text_problem(ctx, name, text):
+            ctx.reply(problem)
+            return
+        if name == "location":
+            text = clean_location(text) if text else ""
         draft.set_text(name, text)
+        if not step.startswith("edit:"):
+            draft.mark_asked(name)
         await next_step(ctx, draft)
     else:
         ctx.point_to_choices(_("Please use the buttons above, or /cancel."))
@@ -283,12 +369,19 @@ async def show_preview(ctx: Context, draft: Draft) -> None:
     values = draft.fields()
     preview = Meeting(title=values.title, starts_at=values.starts_at, ends_at=values.ends_at, place_id=values.place_id,
                     location=values.location, topic=values.topic, organiser=values.organiser,
-                    description=values.description, status="announced")
+                    description=values.description, status="announced", rrule=values.rrule)
     audience = await scope.subscriber_count(ctx.session, values.place_id)
     rooms = len(scope.announce_chats(ctx.services.meetings.settings.announce_chats, values.place_id))
     lines = [html.escape(_("Please check:")),
              render.details(ctx.t, preview, ctx.services.places.name(values.place_id)),
              html.escape(_("Place: {place}", place=ctx.services.places.label(values.place_id))), ""]
+    days = [local(values.starts_at).date()]
+    if values.rrule:  # the dates of the coming year
+        days = [local(o.starts_at).date() for o in recurrence.occurrences(
+            preview, after=values.starts_at, before=values.starts_at + timedelta(days=366))]
+    for day, holiday in [(d, h) for d in days if (h := holiday_on(d, values.place_id))][:3]:
+        lines[-1:-1] = [html.escape(_("Note: {date} is a public holiday there ({holiday}).",
+                                      date=render.date_text(ctx.t, day), holiday=holiday))]
     if draft.event_id:
         lines.append(html.escape(_("Everyone who was told about the event will hear about the change.")))
         confirm = _("Save and notify")
@@ -324,7 +417,7 @@ async def edit_field(ctx: Context, payload: dict) -> None:
         return
     await save(ctx, draft, f"edit:{name}")
     if name == "when":
-        ctx.reply(_("When does it take place? (e.g. \"Dienstag 12. April 14-17 Uhr\" or \"3.12. 18:00\")"))
+        ctx.reply(when_question(ctx))
     elif name == "place":
         ctx.reply(_("Where? Write the Gemeinde or Kreis, best with the address or room "
                     "(e.g. \"Rathaus Taunusstein-Hahn\")."))
@@ -361,6 +454,15 @@ async def confirm(ctx: Context, payload: dict) -> None:
             ctx.reply(_("This event was cancelled in the meantime; nothing was changed."))
             return
         if not await ctx.require(roles.COORDINATOR, event.place_id):
+            return
+        if draft.following is not None and event.rrule:
+            from bot.meetings import series
+
+            key = series.from_key(draft.following)
+            event, fan = await series.change_following(ctx.app, ctx.session, event, key, values)
+            await ctx.end_dialog()
+            ctx.reply(_("Saved. Messages about the change are on their way.") + "\n" + sent_summary(ctx, fan))
+            await show_event(ctx, event)
             return
         changed, fan = await service.change(ctx.app, ctx.session, event, values)
         await ctx.end_dialog()
@@ -402,6 +504,13 @@ async def show_event(ctx: Context, event: Meeting) -> None:
     _ = ctx._
     name = ctx.services.places.name(event.place_id)
     lines = [render.details(ctx.t, event, name)]
+    if event.rrule:
+        from bot.meetings import series
+
+        following = await series.next_date(ctx.session, event)
+        if following is not None:
+            lines.append(html.escape(_("Next date: {when}", when=render.when_text(ctx.t, following.starts_at,
+                                                                                  following.ends_at))))
     mine = await service.answer_of(ctx.session, event, ctx.user)
     if mine:
         lines += ["", html.escape(render.answer_state(ctx.t, mine))]
@@ -410,6 +519,8 @@ async def show_event(ctx: Context, event: Meeting) -> None:
         rows.append([await ctx.button(render.answer_label(ctx.t, a), "event_rsvp", {"e": event.id, "a": a})
                      for a in service.ANSWERS])
     rows.append([await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})])
+    if event.rrule and not service.is_cancelled(event):
+        rows[-1].append(await ctx.button(_("Dates"), "event_dates", {"e": event.id}))
     if not service.is_cancelled(event) and await ctx.has_role(roles.COORDINATOR, event.place_id):
         rows.append([
             await ctx.button(_("Change"), "event_change", {"e": event.id}),
@@ -421,6 +532,8 @@ async def show_event(ctx: Context, event: Meeting) -> None:
 
 @router.button("event_show")
 async def show(ctx: Context, payload: dict) -> None:
+    if CANCEL_STEPS.open(ctx):
+        await ctx.end_dialog()  # "No, keep it": a message written now is no reason for a cancellation
     event = await load(ctx, payload)
     if event is not None:
         await show_event(ctx, event)
@@ -450,8 +563,11 @@ async def rsvp(ctx: Context, payload: dict) -> None:
             await ctx.notify(ctx.user, text)
         return
     # The calendar choice again: where choices are numbered, this answer replaces the announcement's list.
-    ctx.reply(text, buttons=[[await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})]]
-              if not service.is_cancelled(event) and value != "no" else [])
+    from handlers.meeting_people import offer_name
+
+    question, name_rows = await offer_name(ctx, value) if not service.is_cancelled(event) else ("", [])
+    ctx.reply(text + question, buttons=([[await ctx.button(_("Add to calendar (.ics)"), "event_ics", {"e": event.id})]]
+                                        if not service.is_cancelled(event) and value != "no" else []) + name_rows)
 
 
 @router.button("event_ics")
@@ -459,7 +575,10 @@ async def calendar_file(ctx: Context, payload: dict) -> None:
     event = await load(ctx, payload)
     if event is None:
         return
-    data = ics.event_file(event, ctx.services.places.name(event.place_id))
+    from bot.meetings import series
+
+    data = ics.event_file(event, ctx.services.places.name(event.place_id),
+                          await series.changes_of(ctx.session, event.id))
     ctx.reply(ctx._("Open the file to add the event to your calendar."),
               file=OutgoingFile(ics.filename(event), "text/calendar", data))
 
@@ -495,8 +614,10 @@ async def cancel_ask(ctx: Context, payload: dict) -> None:
     if event is None:
         return
     _ = ctx._
+    await CANCEL_STEPS.start(ctx, "reason", {"e": event.id, "reason": ""}, ask=False)
     ctx.reply(_("Really cancel \"{title}\" on {date}? Everyone who was told about it will be informed.",
-                title=event.title, date=render.day_text(ctx.t, event.starts_at)),
+                title=event.title, date=render.day_text(ctx.t, event.starts_at)) + "\n" +
+              _("You can write the reason in one message first; it goes out with the cancellation."),
               buttons=[[await ctx.button(_("Yes, cancel the event"), "event_cancel_yes", {"e": event.id},
                                          single_use=True),
                         await ctx.button(_("No, keep it"), "event_show", {"e": event.id})]])
@@ -507,8 +628,33 @@ async def cancel_do(ctx: Context, payload: dict) -> None:
     event = await managed(ctx, payload)
     if event is None:
         return
-    fan = await service.cancel(ctx.app, ctx.session, event)
+    reason = ""
+    if CANCEL_STEPS.open(ctx):
+        if CANCEL_STEPS.data(ctx).get("e") == event.id:
+            reason = str(CANCEL_STEPS.data(ctx).get("reason") or "")
+        await ctx.end_dialog()
+    fan = await service.cancel(ctx.app, ctx.session, event, reason)
     ctx.reply(ctx._("The event is cancelled.") + "\n" + sent_summary(ctx, fan), edit=True)
+
+
+@router.dialog(CANCEL_DIALOG)
+async def cancel_reason(ctx: Context) -> None:
+    """The reason for a cancellation, written before pressing "Yes"; shown back with the buttons again."""
+    _ = ctx._
+    text = ctx.text.strip()
+    if problem := text_problem(ctx, "reason", text):
+        ctx.reply(problem)
+        return
+    event = await ctx.session.get(Meeting, CANCEL_STEPS.data(ctx).get("e"))
+    if event is None or not text:
+        await ctx.end_dialog()
+        ctx.reply(_("I cannot find this event any more."))
+        return
+    await CANCEL_STEPS.save(ctx, "reason", e=event.id, reason=text)
+    ctx.reply(_("Reason: {reason}", reason=text) + "\n" + _("Cancel the event with this reason?"),
+              buttons=[[await ctx.button(_("Yes, cancel the event"), "event_cancel_yes", {"e": event.id},
+                                         single_use=True),
+                        await ctx.button(_("No, keep it"), "event_show", {"e": event.id})]])
 
 
 @router.button("event_answers")
@@ -517,10 +663,14 @@ async def answers(ctx: Context, payload: dict) -> None:
     if event is None or not await ctx.require(roles.COORDINATOR, event.place_id):
         return
     found, told = await service.counts(ctx.session, event)
-    ctx.reply(ctx.ngettext(
+    from handlers.meeting_people import coming_lines
+
+    names, rows = await coming_lines(ctx, event)
+    ctx.reply("\n".join([ctx.ngettext(
         "Answers for \"{title}\": {yes} yes, {maybe} maybe, {no} no ({told} person was told).",
         "Answers for \"{title}\": {yes} yes, {maybe} maybe, {no} no ({told} people were told).",
-        told, title=event.title, yes=found["yes"], maybe=found["maybe"], no=found["no"], told=told))
+        told, title=event.title, yes=found["yes"], maybe=found["maybe"], no=found["no"], told=told), *names]),
+        buttons=rows)
 
 
 # --- listing ----------------------------------------------------------------------------------------------------
@@ -560,7 +710,14 @@ async def list_events(ctx: Context, args: str) -> None:
         else:
             mine = await service.answer_of(ctx.session, event, ctx.user)
             mark = {"yes": " ✓", "maybe": " ?", "no": " ✗"}.get(mine or "", "")
-        lines.append(f"{number}. {render.short_day(ctx.t, event.starts_at)} {render.clock(event.starts_at)} – "
+        starts_at = event.starts_at
+        if event.rrule:
+            from bot.meetings import series
+
+            following = await series.next_date(ctx.session, event)
+            starts_at = following.starts_at if following is not None else starts_at
+            mark += " 🔁"
+        lines.append(f"{number}. {render.short_day(ctx.t, starts_at)} {render.clock(starts_at)} – "
                      f"{event.title} ({ctx.services.places.name(event.place_id)}){mark}")
         rows.append([await ctx.button(f"{number}. {event.title}"[:60], "event_show", {"e": event.id})])
     ctx.reply("\n".join(lines), buttons=rows)

@@ -138,8 +138,10 @@ async def test_guided_dialog_asks_for_what_is_missing_and_fields_can_be_edited(a
     assert "Where" in coordinator.text
     assert coordinator.find("Rheingau-Taunus-Kreis (Hessen)")  # her own area as a quick choice
     await coordinator.say("Bürgerhaus Taunusstein")
+    assert "topic" in coordinator.text  # the address came with the place; the topic is asked, not guessed
+    await coordinator.say("Wohnraum fuer Gefluechtete")
     assert "Please check" in coordinator.text and "18:30" in coordinator.text
-    assert "Bürgerhaus Taunusstein" in coordinator.text and "Topic: Ehrenamt" in coordinator.text
+    assert "Bürgerhaus Taunusstein" in coordinator.text and "Topic: Wohnraum fuer Gefluechtete" in coordinator.text
 
     await coordinator.press("Edit")
     await coordinator.press("Organiser")
@@ -494,8 +496,8 @@ async def test_subscribers_on_a_platform_without_buttons_answer_by_number(app, c
     async with app.db.session() as session:
         counts, told = await service.counts(session, await session.get(Meeting, (await only_event(app)).id))
     assert counts["yes"] == 1 and told == 2
-    # The answer offers the calendar again, as choice 1 where choices are numbered.
-    assert [b.label for row in person.replies[-1].buttons for b in row] == ["Add to calendar (.ics)"]
+    # The answer offers the calendar again, as choice 1 where choices are numbered, and once asks for a name.
+    assert [b.label for row in person.replies[-1].buttons for b in row] == ["Add to calendar (.ics)", "No name"]
     await person.say("1")
     assert person.replies[-1].file is not None and person.replies[-1].file.filename.endswith(".ics")
 

@@ -323,6 +323,17 @@ async def status_of(session: AsyncSession, ids: Sequence[int | None]) -> dict[in
     return found
 
 
+async def send_times(session: AsyncSession, ids: Sequence[int | None]) -> dict[int, datetime]:
+    """When each of the given rows is to go out (`not_before`), by id: a feature asks what it queued already."""
+    wanted = sorted({i for i in ids if i is not None})
+    found: dict[int, datetime] = {}
+    for start in range(0, len(wanted), CHUNK):
+        rows = await session.execute(
+            select(Delivery.id, Delivery.not_before).where(Delivery.id.in_(wanted[start:start + CHUNK])))
+        found.update((i, at) for i, at in rows)
+    return found
+
+
 async def erase_chat(session: AsyncSession, platform: str, chat_id: str) -> None:
     """Everything queued for or sent to a chat whose person asked to be forgotten."""
     await session.execute(delete(Delivery).where(Delivery.platform == platform, Delivery.chat_id == chat_id))

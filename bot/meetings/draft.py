@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
+from bot.meetings.fields import LIMITS
 from bot.meetings.parse import Parsed
 from bot.meetings.service import Fields
 from bot.meetings.when import When
@@ -17,7 +18,8 @@ from bot.timeutil import BERLIN, local
 
 TEXT_FIELDS = ("title", "location", "topic", "organiser", "description")
 OPTIONAL = ("location", "topic", "organiser", "description")
-LIMITS = {"title": 200, "location": 255, "topic": 120, "organiser": 200, "description": 3000}
+ASKED_IN_GUIDED = ("location", "topic")
+"""Optional pieces the guided dialog asks for after the place (the one-message form finds them in the text)."""
 
 
 @dataclass
@@ -37,6 +39,14 @@ class Draft:
     """Set when an existing event is being changed."""
     pending_times: list[str | None] | None = None
     """Times read together with a date whose weekday has to be settled first."""
+    guided: bool = False
+    """Asked piece by piece: the address and topic are asked too, and the topic is not taken from the title."""
+    asked: list[str] | None = None
+    """Optional pieces already asked in the guided dialog."""
+    rrule: str = ""
+    """The rule of a recurring meeting (RFC 5545 RRULE without DTSTART), or "" for a single date."""
+    following: int | None = None
+    """Changing a recurring meeting from this date on (see `bot.meetings.series.key_of`), not all of it."""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -52,7 +62,7 @@ class Draft:
             title=event.title, start=local(event.starts_at).isoformat(), day=local(event.starts_at).date().isoformat(),
             end=local(event.ends_at).isoformat() if event.ends_at else None, place_id=event.place_id,
             location=event.location, topic=event.topic, organiser=event.organiser, description=event.description,
-            event_id=event.id,
+            event_id=event.id, rrule=event.rrule or "",
         )
 
     @property
@@ -73,13 +83,21 @@ class Draft:
             return "time"
         if not self.place_id:
             return "place"
+        if self.guided and self.event_id is None:
+            for name in ASKED_IN_GUIDED:
+                if name not in (self.asked or []):
+                    return name
         return None
+
+    def mark_asked(self, name: str) -> None:
+        self.asked = [*(self.asked or []), name]
 
     def fields(self) -> Fields:
         assert self.start is not None and self.place_id is not None
         return Fields(
             title=self.title, starts_at=self.starts_at, ends_at=self.ends_at, place_id=self.place_id,
             location=self.location, topic=self.topic, organiser=self.organiser, description=self.description,
+            rrule=self.rrule,
         )
 
     def set_text(self, name: str, value: str) -> None:

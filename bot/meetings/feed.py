@@ -73,6 +73,9 @@ async def handle(app: App, request: web.Request) -> web.Response:
         if user is None:
             raise web.HTTPNotFound()
         events = await events_for(session, user)
-        body = ics.feed(((e, service.place_name(app, e.place_id)) for e in events), "helferbot – Termine")
+        from bot.meetings import series
+
+        changes = {e.id: await series.changes_of(session, e.id) for e in events if e.rrule}
+        body = ics.feed(((e, service.place_name(app, e.place_id)) for e in events), "helferbot – Termine", changes)
     return web.Response(body=body, content_type="text/calendar", charset="utf-8",
                         headers={"Cache-Control": "private, max-age=900"})

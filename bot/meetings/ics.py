@@ -7,15 +7,15 @@ are written in UTC, which every calendar reads correctly without a VTIMEZONE blo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
-from icalendar import Calendar
+from icalendar import Calendar, vRecur
 from icalendar import Event as VEvent
 
 from bot.meetings.render import where_text
-from bot.storage.models_meetings import CANCELLED, Meeting
-from bot.timeutil import now
+from bot.storage.models_meetings import CANCELLED, Meeting, OccurrenceChange
+from bot.timeutil import local, now
 
 PRODID = "-//helferbot//Runde Tische//DE"
 DEFAULT_LENGTH = timedelta(hours=2)
@@ -32,14 +32,28 @@ def _calendar(method: str | None, name: str | None = None) -> Calendar:
     return cal
 
 
-def vevent(event: Meeting, place_name: str) -> VEvent:
+def vevent(event: Meeting, place_name: str, changes: Sequence[OccurrenceChange] = ()) -> VEvent:
+    """One VEVENT; a recurring meeting keeps its RRULE, with an EXDATE for each cancelled or moved date and an
+    RDATE for each new date of a moved one. Its times are written in Berlin time (with a VTIMEZONE added by
+    the calendar), because a rule in UTC would shift the meeting by an hour across the change to summer time."""
     item = VEvent()
     item.add("uid", event.uid)
     item.add("sequence", event.sequence)
     item.add("dtstamp", now())
     item.add("last-modified", event.updated_at)
-    item.add("dtstart", event.starts_at)
-    item.add("dtend", event.ends_at or event.starts_at + DEFAULT_LENGTH)
+    if not event.rrule:
+        item.add("dtstart", event.starts_at)
+        item.add("dtend", event.ends_at or event.starts_at + DEFAULT_LENGTH)
+    else:
+        item.add("dtstart", local(event.starts_at))
+        item.add("dtend", local(event.ends_at or event.starts_at + DEFAULT_LENGTH))
+        item.add("rrule", vRecur.from_ical(event.rrule))
+        skipped = sorted(local(c.original_start) for c in changes)
+        if skipped:
+            item.add("exdate", skipped)
+        extra = sorted(local(c.starts_at) for c in changes if c.status == "moved" and c.starts_at is not None)
+        if extra:
+            item.add("rdate", extra)
     item.add("summary", event.title)
     item.add("location", where_text(event.location, place_name))
     text = "\n\n".join(p for p in (event.topic, event.organiser, event.description) if p)
@@ -49,18 +63,22 @@ def vevent(event: Meeting, place_name: str) -> VEvent:
     return item
 
 
-def event_file(event: Meeting, place_name: str) -> bytes:
+def event_file(event: Meeting, place_name: str, changes: Sequence[OccurrenceChange] = ()) -> bytes:
     """One event, to import or to update/remove a copy imported earlier."""
     cal = _calendar("CANCEL" if event.status == CANCELLED else "PUBLISH")
-    cal.add_component(vevent(event, place_name))
+    cal.add_component(vevent(event, place_name, changes))
+    if event.rrule:
+        cal.add_missing_timezones()
     return cal.to_ical()
 
 
-def feed(events: Iterable[tuple[Meeting, str]], name: str) -> bytes:
+def feed(events: Iterable[tuple[Meeting, str]], name: str,
+         changes: dict[int, Sequence[OccurrenceChange]] | None = None) -> bytes:
     """A subscribed calendar: every event with its place name; cancelled ones stay listed as cancelled."""
     cal = _calendar(None, name)
     for event, place_name in events:
-        cal.add_component(vevent(event, place_name))
+        cal.add_component(vevent(event, place_name, (changes or {}).get(event.id, ())))
+    cal.add_missing_timezones()
     return cal.to_ical()
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import buttons, outbox
 from bot.i18n import Translator
-from bot.meetings import quiet, render, scope
+from bot.meetings import digest, quiet, render, scope
 from bot.meetings.settings import EventsSettings
 from bot.messages import Button, Reply
 from bot.storage.models import User
@@ -60,13 +60,19 @@ class Fields:
     topic: str = ""
     organiser: str = ""
     description: str = ""
+    rrule: str = ""
+
+    @classmethod
+    def of(cls, event: Meeting) -> Fields:
+        """The values as they are now, to show old -> new in a change notice."""
+        return cls(**{f.name: getattr(event, f.name) for f in fields(cls)})
 
     def changes(self, event: Meeting) -> list[str]:
         """Names of what differs from `event`, as the change notice lists them ("when" for both times)."""
         changed = []
         for f in fields(self):
             if getattr(event, f.name) != getattr(self, f.name):
-                name = {"starts_at": "when", "ends_at": "when", "place_id": "place"}.get(f.name, f.name)
+                name = {"starts_at": "when", "ends_at": "when", "rrule": "when", "place_id": "place"}.get(f.name, f.name)
                 if name not in changed:
                     changed.append(name)
         return changed
@@ -96,7 +102,7 @@ class Fanout:
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
     platform: str
     chat_id: str
     user_id: int | None
@@ -129,21 +135,23 @@ async def change(app: App, session: AsyncSession, event: Meeting, values: Fields
     changed = values.changes(event)
     if not changed or event.status == CANCELLED:
         return [], Fanout()
+    before = Fields.of(event)
     values.apply(event)
     event.sequence += 1
     event.updated_at = now()
     await session.flush()
     await _drop_reminders(session, event.id)
-    fan = await _notify_recipients(app, session, event, CHANGE, changed)
+    fan = await _notify_recipients(app, session, event, CHANGE, changed, before)
     fan.add(await _announce_to_new(app, session, event))
     fan.reminders = await _schedule_for_recipients(app, session, event)
     return changed, fan
 
 
-async def cancel(app: App, session: AsyncSession, event: Meeting) -> Fanout:
+async def cancel(app: App, session: AsyncSession, event: Meeting, reason: str = "") -> Fanout:
     if event.status == CANCELLED:
         return Fanout()
     event.status = CANCELLED
+    event.cancel_reason = reason
     event.sequence += 1
     event.updated_at = event.cancelled_at = now()
     await session.flush()
@@ -219,17 +227,31 @@ async def upcoming(
     if not places and not everywhere:
         return []
     t = now()
-    query = select(Meeting).where(Meeting.starts_at >= t - since).order_by(Meeting.starts_at, Meeting.id)
+    query = select(Meeting).where(or_(Meeting.starts_at >= t - since, Meeting.rrule != "")).order_by(Meeting.starts_at,
+                                                                                              Meeting.id)
     if not everywhere:
         query = query.where(or_(*[scope.covering(Meeting.place_id, p) for p in places]))
-    found = []
+    found, recurring = [], []
     for event in await session.scalars(query):
+        if event.rrule:
+            recurring.append(event)
+            continue
         if not finished and (event.ends_at or event.starts_at + timedelta(hours=2)) < t:
             continue
         found.append(event)
-        if len(found) >= limit:
+        if len(found) >= limit and not recurring:
             break
-    return found
+    if recurring:  # a series counts with its next date, or not at all once its last date is over
+        from bot.meetings import series
+
+        starts = {e.id: e.starts_at for e in found}
+        for event in recurring:
+            following = await series.next_date(session, event, t - since if finished else t)
+            if following is not None:
+                starts[event.id] = following.starts_at
+                found.append(event)
+        found.sort(key=lambda e: (starts[e.id], e.id))
+    return found[:limit]
 
 
 async def attended_on(places: Places, session: AsyncSession, user: User, day: date) -> list[tuple[int, str]]:
@@ -258,14 +280,14 @@ async def _event_tokens(session: AsyncSession, event: Meeting) -> dict[str, str]
 
 
 def event_buttons(t: Translator, tokens: dict[str, str], *, answers: bool = True) -> list[list[Button]]:
-    rows = []
-    if answers:
-        rows.append([Button(render.answer_label(t, a), tokens[a]) for a in ANSWERS])
-    rows.append([Button(t.gettext("Add to calendar (.ics)"), tokens["ics"])])
-    return rows
+    """Answer and calendar buttons; a cancellation (no answers) has neither: nothing to add to a calendar."""
+    if not answers:
+        return []
+    return [[Button(render.answer_label(t, a), tokens[a]) for a in ANSWERS],
+            [Button(t.gettext("Add to calendar (.ics)"), tokens["ics"])]]
 
 
-class _Renderer:
+class Renderer:
     """One reply per language for a batch, so ten thousand recipients cost two renderings."""
 
     def __init__(self, text: Callable[[Translator], str], tokens: dict[str, str], answers: bool = True):
@@ -280,8 +302,8 @@ class _Renderer:
         return self._cache[language]
 
 
-async def _queue(
-    session: AsyncSession, targets: Sequence[_Target], render_for: _Renderer, kind: str, *, quiet_hours: bool,
+async def queue(
+    session: AsyncSession, targets: Sequence[Target], render_for: Renderer, kind: str, *, quiet_hours: bool,
     not_before: datetime | None = None,
 ) -> list[int]:
     return await outbox.enqueue_many(session, [
@@ -296,24 +318,31 @@ async def _announce_to_new(app: App, session: AsyncSession, event: Meeting) -> F
     settings = settings_of(app)
     known = set((await session.execute(select(MeetingRecipient.platform, MeetingRecipient.chat_id).where(
         MeetingRecipient.event_id == event.id))).all())
-    targets: list[_Target] = []
+    targets: list[Target] = []
     for user in await scope.subscribers(session, event.place_id):
         key = (user.platform, user.dm_chat_id)
         if key not in known:
             known.add(key)
-            targets.append(_Target(user.platform, user.dm_chat_id, user.id, user.language))
+            targets.append(Target(user.platform, user.dm_chat_id, user.id, user.language))
     chats = 0
     for chat in scope.announce_chats(settings.announce_chats, event.place_id):
         if (chat.platform, chat.chat_id) not in known:
             known.add((chat.platform, chat.chat_id))
-            targets.append(_Target(chat.platform, chat.chat_id, None, app.config.bot.default_language))
+            targets.append(Target(chat.platform, chat.chat_id, None, app.config.bot.default_language))
             chats += 1
     fan = Fanout(chats=chats)
+    weekly = await digest.readers(session, [g.user_id for g in targets])
+    if weekly:  # told in Monday's digest: recorded now, so changes and reminders reach them
+        await session.execute(insert(MeetingRecipient), [
+            {"event_id": event.id, "platform": g.platform, "chat_id": g.chat_id, "user_id": g.user_id,
+             "last_delivery_id": None, "created_at": now()} for g in targets if g.user_id in weekly])
+        fan.people.update(g.platform for g in targets if g.user_id in weekly)
+        targets = [g for g in targets if g.user_id not in weekly]
     if not targets:
         return fan
     name = place_name(app, event.place_id)
     tokens = await _event_tokens(session, event)
-    ids = await _queue(session, targets, _Renderer(lambda t: render.announcement(t, event, name), tokens),
+    ids = await queue(session, targets, Renderer(lambda t: render.announcement(t, event, name), tokens),
                        ANNOUNCE, quiet_hours=True)
     t = now()
     rows = [{"event_id": event.id, "platform": g.platform, "chat_id": g.chat_id, "user_id": g.user_id,
@@ -323,7 +352,8 @@ async def _announce_to_new(app: App, session: AsyncSession, event: Meeting) -> F
     return fan
 
 
-async def _notify_recipients(app: App, session: AsyncSession, event: Meeting, kind: str, changed: list[str]) -> Fanout:
+async def _notify_recipients(app: App, session: AsyncSession, event: Meeting, kind: str, changed: list[str],
+                             before: Fields | None = None) -> Fanout:
     """Tell everyone recorded for the event about a change or the cancellation."""
     settings = settings_of(app)
     found = (await session.execute(
@@ -334,12 +364,15 @@ async def _notify_recipients(app: App, session: AsyncSession, event: Meeting, ki
     )).all()
     states = await outbox.status_of(session, [r.last_delivery_id for r, _l in found])
     rows = [(r, *states.get(r.last_delivery_id, (None, None)), language) for r, language in found]
-    replaced = await _cancel_pending(session, [r.last_delivery_id for r, status, _k, _l in rows
+    replaced = await cancel_pending(session, [r.last_delivery_id for r, status, _k, _l in rows
                                               if status == outbox.PENDING])
     name = place_name(app, event.place_id)
     fresh, notice = [], []
+    weekly = set() if digest.still_pushed(event) else await digest.readers(session, [r.user_id for r, *_ in rows])
     for recipient, _status, last_kind, language in rows:
-        target = _Target(recipient.platform, recipient.chat_id, recipient.user_id,
+        if recipient.user_id in weekly:
+            continue  # the digest shows the meeting as it is by then
+        target = Target(recipient.platform, recipient.chat_id, recipient.user_id,
                          language or app.config.bot.default_language)
         if recipient.last_delivery_id in replaced and last_kind == ANNOUNCE:
             if kind == CHANGE:
@@ -349,15 +382,16 @@ async def _notify_recipients(app: App, session: AsyncSession, event: Meeting, ki
     tokens = await _event_tokens(session, event)
     urgent = event.starts_at - now() < timedelta(hours=settings.urgent_hours)
     if kind == CHANGE:
-        text = _Renderer(lambda t: render.change_notice(t, event, name, changed), tokens)
+        old_name = place_name(app, before.place_id) if before is not None else name
+        text = Renderer(lambda t: render.change_notice(t, event, name, changed, before, old_name), tokens)
     else:
-        text = _Renderer(lambda t: render.cancel_notice(t, event, name), tokens, answers=False)
+        text = Renderer(lambda t: render.cancel_notice(t, event, name), tokens, answers=False)
     fan = Fanout()
     batches = [(notice, text, kind)]
     if fresh:
-        batches.append((fresh, _Renderer(lambda t: render.announcement(t, event, name), tokens), ANNOUNCE))
+        batches.append((fresh, Renderer(lambda t: render.announcement(t, event, name), tokens), ANNOUNCE))
     for pairs, renderer, batch_kind in batches:
-        ids = await _queue(session, [g for _r, g in pairs], renderer, batch_kind, quiet_hours=not urgent)
+        ids = await queue(session, [g for _r, g in pairs], renderer, batch_kind, quiet_hours=not urgent)
         for (recipient, target), delivery_id in zip(pairs, ids, strict=True):
             recipient.last_delivery_id = delivery_id
             if target.user_id is None:
@@ -368,7 +402,7 @@ async def _notify_recipients(app: App, session: AsyncSession, event: Meeting, ki
     return fan
 
 
-async def _cancel_pending(session: AsyncSession, ids: Sequence[int | None]) -> set[int]:
+async def cancel_pending(session: AsyncSession, ids: Sequence[int | None]) -> set[int]:
     return await outbox.cancel_pending(session, ids, "replaced")
 
 
@@ -378,7 +412,7 @@ async def _drop_reminders(session: AsyncSession, event_id: int, user_id: int | N
     query = select(MeetingReminder.delivery_id).where(MeetingReminder.event_id == event_id)
     if user_id is not None:
         query = query.where(MeetingReminder.user_id == user_id)
-    dropped = await _cancel_pending(session, list(await session.scalars(query)))
+    dropped = await cancel_pending(session, list(await session.scalars(query)))
     ordered = sorted(dropped)
     for start in range(0, len(ordered), CHUNK):
         await session.execute(delete(MeetingReminder).where(MeetingReminder.delivery_id.in_(ordered[start:start + CHUNK])))
@@ -394,11 +428,20 @@ async def _schedule_for_recipients(app: App, session: AsyncSession, event: Meeti
         .where(User.dm_chat_id.is_not(None))
         .order_by(User.id)
     ))
+    weekly = await digest.readers(session, [p.id for p in people])
+    if weekly:  # digest readers are reminded only of what they said they would come to
+        coming = set(await session.scalars(select(Rsvp.user_id).where(
+            Rsvp.event_id == event.id, Rsvp.answer.in_(("yes", "maybe")))))
+        people = [p for p in people if p.id not in weekly or p.id in coming]
     return await _schedule_reminders(app, session, event, people)
 
 
 async def _schedule_reminders(app: App, session: AsyncSession, event: Meeting, people: Sequence[User]) -> int:
     """Queue the reminders still ahead for these people (see `bot.meetings.quiet` for quiet hours)."""
+    if event.rrule:  # a recurring meeting: per date, for the coming days (see bot.meetings.series)
+        from bot.meetings import series
+
+        return await series.top_up(app, session, event)
     settings = settings_of(app)
     people = [p for p in people if p.dm_chat_id]
     t = now()
@@ -409,7 +452,7 @@ async def _schedule_reminders(app: App, session: AsyncSession, event: Meeting, p
     windows = await quiet.windows(session, (p.id for p in people), settings)
     name = place_name(app, event.place_id)
     tokens = await _event_tokens(session, event)
-    renderer = _Renderer(lambda tr: render.reminder(tr, event, name), tokens)
+    renderer = Renderer(lambda tr: render.reminder(tr, event, name), tokens)
     total = 0
     for at in times:
         targets = []
@@ -417,8 +460,8 @@ async def _schedule_reminders(app: App, session: AsyncSession, event: Meeting, p
             until = quiet.quiet_until(at, windows.get(person.id))
             if until is not None and until >= event.starts_at:
                 continue
-            targets.append(_Target(person.platform, person.dm_chat_id, person.id, person.language))
-        ids = await _queue(session, targets, renderer, REMINDER, quiet_hours=True, not_before=at)
+            targets.append(Target(person.platform, person.dm_chat_id, person.id, person.language))
+        ids = await queue(session, targets, renderer, REMINDER, quiet_hours=True, not_before=at)
         if ids:
             await session.execute(insert(MeetingReminder), [
                 {"delivery_id": i, "event_id": event.id, "user_id": g.user_id}

@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 import dateparser
 
+from bot.meetings.times import ends_before_start, spoken_to_digits
 from bot.timeutil import BERLIN
 
 _WEEKDAY_NAMES = {
@@ -92,6 +93,11 @@ class When:
     """Where in the text the date and times were written, so the rest can be read as title and place."""
     conflict: WeekdayConflict | None = None
     weekday: int | None = None
+
+    @property
+    def reversed(self) -> bool:
+        """"18-16 Uhr": the end is before the start and it is no evening past midnight; the caller asks."""
+        return self.start is not None and self.end is not None and ends_before_start(self.start, self.end)
 
     @property
     def found(self) -> bool:
@@ -241,6 +247,7 @@ def find_when(text: str, today: date) -> When:
     """Find date, start and end time in `text`; `today` is the Berlin date the message was written."""
     spans: list[tuple[int, int]] = []
     when = When(spans=spans)
+    text = spoken_to_digits(text)  # "halb sieben" -> "18:30", same length: the spans still fit the text
     weekday_match = _WEEKDAY.search(text)
     rest = text
     if weekday_match:

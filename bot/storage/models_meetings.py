@@ -6,7 +6,7 @@ cancellation reaches exactly those people, even if they unsubscribed or moved th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,6 +43,30 @@ class Meeting(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    """Why it was cancelled, as the coordinator wrote it; sent with the cancellation."""
+    rrule: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")
+    """For a recurring meeting the RFC 5545 RRULE (without DTSTART: `starts_at` is the first date), else ""."""
+
+
+class OccurrenceChange(Base):
+    """One date of a recurring meeting cancelled or moved: EXDATE (and RDATE for the new date) in the .ics."""
+
+    __tablename__ = "event_occurrence_changes"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "original_start", name="uq_event_occurrence_changes_event_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    original_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    """The start the rule gives for this date."""
+    status: Mapped[str] = mapped_column(sa.String(16))
+    """"cancelled" or "moved"."""
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class Subscription(Base):
@@ -98,6 +122,20 @@ class MeetingReminder(Base):
     delivery_id: Mapped[int] = mapped_column(sa.ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True)
     event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    occurrence: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """For a recurring meeting the date (the rule's start) the reminder is for; None for a single event."""
+
+
+class OccurrenceRsvp(Base):
+    """Yes, maybe or no from one person to one date of a recurring meeting (`occurrence` is the rule's start)."""
+
+    __tablename__ = "event_occurrence_rsvps"
+
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    occurrence: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    answer: Mapped[str] = mapped_column(sa.String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class MeetingUserSettings(Base):
@@ -114,4 +152,10 @@ class MeetingUserSettings(Base):
     quiet_from: Mapped[int | None] = mapped_column()
     quiet_to: Mapped[int | None] = mapped_column()
     feed_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    shared_name: Mapped[str | None] = mapped_column(sa.String(80))
+    """The name this person lets organisers see next to their "yes" ("" = asked and declined, None = not asked)."""
+    digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """One message a week (Monday morning) instead of one per announcement."""
+    digest_week: Mapped[date | None] = mapped_column(sa.Date)
+    """The Monday of the last week whose digest was queued, so it goes out once."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
