@@ -14,7 +14,7 @@ $(BIN)/python:
 # The chat needs only the runtime; the test tool-chain (Synapse, hypothesis, ruff, …) comes with `make test`.
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-compile -e .
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)

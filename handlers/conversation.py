@@ -24,7 +24,8 @@ AS_COMMAND = {
 MAIN_THINGS = (("kontakt", "Find my contact"), ("termine", "Upcoming meetings"), ("fahrtkosten", "Claim travel costs"))
 
 
-FEATURE = Feature(on_start=(understood.warm_up,))
+FEATURE = Feature(jobs=(understood.warm_up,))
+"""The word lists load in the background: the first answers (a command, a menu choice) need not wait for them."""
 
 
 async def run_command(ctx: Context, name: str, args: str = "") -> None:

@@ -7,7 +7,7 @@ an announcement), and only in private chats: in a group the bot answers only wha
 
 from __future__ import annotations
 
-import asyncio
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,11 +25,15 @@ def read(ctx: Context):
 
 
 async def warm_up(app) -> None:
-    """Load the word lists at start, not at the first message (takes a few seconds)."""
+    """Load the place index and the word lists in a thread after the start, not at the first free-text message
+    (takes a few seconds); a message that comes earlier loads what it needs itself."""
     from knowledge.understand import understander_for
 
-    places = app.services.places.index
-    await asyncio.to_thread(lambda: understander_for(places)("Hallo, wer ist in Hanau zuständig?"))
+    def load() -> None:
+        understander_for(app.services.places.index)("Hallo, wer ist in Hanau zuständig?")
+
+    # A daemon thread: a bot that stops before it is done (a short scripted console session) need not wait.
+    threading.Thread(target=load, name="understand-warm-up", daemon=True).start()
 
 
 async def dispatch(ctx: Context, handlers: dict[str, UnderstoodFn]) -> bool:
