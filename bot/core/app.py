@@ -17,6 +17,8 @@ from bot.config import Config
 from bot.core import buttons, dialogs, outbox
 from bot.core.context import ButtonSpec, Context, Text
 from bot.core.features import Feature, Job
+from bot.core.leases import Answer, Leases
+from bot.core.outage import DatabaseUnavailable, Outage, is_outage
 from bot.core.outbox import DeliveryWorker, QuietHours
 from bot.core.ratelimit import UserLimits
 from bot.core.router import Command, Router, parse_command
@@ -66,12 +68,16 @@ class App:
         self.adapters: dict[str, Adapter] = {}
         self.workers: dict[str, DeliveryWorker] = {}
         self.metrics = Metrics()
+        self.outage = Outage(self.metrics.database_down)
+        """Whether the database is reachable, as the loops last found it (one log line per change)."""
+        self.leases = Leases(self)
         self.jobs: list[BackgroundJob] = []
         self.on_start: list[BackgroundJob] = []
         """One-off tasks before the platforms start (e.g. loading the shipped directory on first start)."""
         self.routes: list[Route] = []
         self._worker_tasks: list[asyncio.Task] = []
         self._job_tasks: list[asyncio.Task] = []
+        self._lease_task: asyncio.Task | None = None
         self.bot_usernames: dict[str, str] = {}
         self.limits = UserLimits(config.bot.user_messages_per_minute, config.bot.default_language,
                                  self.metrics.registry)
@@ -122,8 +128,11 @@ class App:
                 else:
                     language = await session.scalar(select(User.language).where(
                         User.platform == platform, User.dm_chat_id == chat_id).limit(1))
-        except Exception:
-            log.exception("could not read the user's language")
+        except Exception as exc:
+            if is_outage(exc):
+                self.outage.failed("reading a language")
+            else:
+                log.exception("could not read the user's language")
             return default
         return language or default
 
@@ -144,15 +153,29 @@ class App:
     # --- handling --------------------------------------------------------------------------------------------
     async def handle(self, event: Event) -> list[Reply]:
         """Handle one event in one transaction; the replies are for the chat the event came from."""
+        try:
+            return (await self._handle(event, lease=False)).replies
+        except DatabaseUnavailable:
+            t = Translator(self.config.bot.default_language)
+            return [Reply(t("Sorry, something went wrong on my side. Nothing was changed. Please try again."))]
+
+    async def answer(self, event: Event) -> Answer:
+        """Handle one event in one transaction that also stores its replies as outbox rows leased to this
+        process: once this returns, the event may be confirmed to its platform, since a crash before the replies
+        are out only delays them. Raises `DatabaseUnavailable` when the database cannot be reached (nothing was
+        stored: the event is to be handled again later)."""
+        return await self._handle(event, lease=True)
+
+    async def _handle(self, event: Event, *, lease: bool) -> Answer:
         kind = "button" if isinstance(event, ButtonPress) else "message"
         limited = self.limits.check(event)
         if limited is not None:
-            return limited
-        self.metrics.handled(event.platform, kind)
+            return Answer(limited)
+        rows: list[int] = []
         async with self.db.session() as session:
             try:
                 if event.event_id and not await self._first_time(session, event):
-                    return []
+                    return Answer([])
                 user = await users.get_or_create(
                     session,
                     event.platform,
@@ -177,16 +200,25 @@ class App:
                 else:
                     await self._dispatch_button(ctx, event.token)
                 await self._remember_menus(session, event, ctx.replies, keep=ctx.keeps_choices)
+                if lease and ctx.replies:
+                    rows = await outbox.lease_replies(session, event.platform, event.chat_id, ctx.replies)
                 await session.commit()
-            except Exception:
+            except Exception as exc:
+                if is_outage(exc):
+                    self.outage.failed("handling a message")
+                    raise DatabaseUnavailable() from exc
                 await session.rollback()
                 self.metrics.handler_errors.inc()
                 # The message text is personal data: log only what kind of event failed where.
                 log.exception("handler failed for a %s on %s", kind, event.platform)
                 t = Translator(await self.language_of(event.platform, sender_id=event.sender_id))
-                return [Reply(t("Sorry, something went wrong on my side. Nothing was changed. Please try again."))]
+                return Answer([Reply(t("Sorry, something went wrong on my side. Nothing was changed. "
+                                       "Please try again."))])
+        self.outage.ok()
+        self.metrics.handled(event.platform, kind)
         self.metrics.replied(event.platform, len(ctx.replies))
-        return ctx.replies
+        self.leases.hold(rows)
+        return Answer(ctx.replies, rows, self)
 
     async def _first_time(self, session: AsyncSession, event: Event) -> bool:
         session.add(SeenEvent(platform=event.platform, event_id=event.event_id))
@@ -363,6 +395,7 @@ class App:
                 worker = DeliveryWorker(self, name)
                 self.workers[name] = worker
                 self._worker_tasks.append(asyncio.create_task(worker.run(), name=f"outbox-{name}"))
+        self._lease_task = asyncio.create_task(self.leases.run(), name="outbox-leases")
         for job in self.jobs:
             self._job_tasks.append(asyncio.create_task(self._guard(job), name=getattr(job, "__name__", "job")))
 
@@ -382,6 +415,10 @@ class App:
         for task in self._job_tasks:
             task.cancel()
         await asyncio.gather(*self._job_tasks, return_exceptions=True)
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
         for worker in self.workers.values():
             worker.stop()
         if self._worker_tasks:
