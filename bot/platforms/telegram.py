@@ -1,7 +1,9 @@
 """The Telegram adapter, on python-telegram-bot, sharing the bot's one asyncio loop.
 
-PTB's Application is driven by hand (initialize, start, updater, and back) instead of `run_polling`, which would
-own the loop. It keeps no state of its own: no persistence, no JobQueue, no conversation handlers; dialogs,
+PTB's Application is driven by hand (initialize, start, and back) instead of `run_polling`, which would own the
+loop. Updates come in through the bot's own getUpdates loop (`telegram_polling`) or webhook listener
+(`telegram_webhook`) rather than PTB's updater: both confirm an update to Telegram only once it is handled and its
+replies are stored, so a crash loses no message. It keeps no state of its own: no persistence, no JobQueue, no conversation handlers; dialogs,
 buttons and pushes live in the database, so a restart in the middle of a conversation loses nothing.
 
 Replies to an update are sent at once, retried for a while on 429, network errors and 5xx, and handed to the
@@ -35,6 +37,7 @@ from bot.platforms.base import DatabaseUnavailable, DeliveryError
 from bot.platforms.telegram_flood import FloodControl, retry_seconds
 from bot.platforms.telegram_polling import Poller
 from bot.platforms.telegram_send import Sender, as_delivery_error, is_transient
+from bot.platforms.telegram_webhook import WebhookServer
 
 if TYPE_CHECKING:
     from bot.core.leases import Answer
@@ -73,6 +76,7 @@ class TelegramAdapter:
         self.processor = inbound.ChatOrderedProcessor(CONCURRENT_CHATS)
         self.poller: Poller | None = None
         self._poll_task: asyncio.Task | None = None
+        self.webhook: WebhookServer | None = None
         self._told_to_wait: set[int] = set()
         """Chats told during this database outage that their answer comes a little later."""
 
@@ -115,14 +119,13 @@ class TelegramAdapter:
         app.set_bot_username(self.name, self.username)
         await self.publish_commands()
         await application.start()
-        updater = application.updater
-        assert updater is not None
         s = self.settings
         if s.mode == "webhook":
-            await updater.start_webhook(
-                listen=s.webhook_listen, port=s.webhook_port, url_path=s.webhook_path, webhook_url=s.webhook_url,
-                secret_token=s.webhook_secret, allowed_updates=UPDATES, bootstrap_retries=3,
-            )
+            # Our own listener: PTB's answers 200 before the update is handled.
+            self.webhook = WebhookServer(bot, self._process_once, self.processor, listen=s.webhook_listen,
+                                         port=s.webhook_port, path=s.webhook_path, secret=s.webhook_secret)
+            await self.webhook.start()
+            await bot.set_webhook(s.webhook_url, secret_token=s.webhook_secret, allowed_updates=UPDATES)
         else:
             # Our own getUpdates loop: PTB's updater would confirm updates before they are handled.
             await bot.delete_webhook()
@@ -154,6 +157,9 @@ class TelegramAdapter:
             await asyncio.gather(self._poll_task, return_exceptions=True)
             await self.poller.stop()
             self._poll_task = self.poller = None
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
@@ -213,6 +219,17 @@ class TelegramAdapter:
             if update.effective_chat is not None:
                 self._told_to_wait.discard(update.effective_chat.id)
             return
+
+    async def _process_once(self, update: Update) -> None:
+        """For the webhook: while the database is away the update is refused (Telegram sends it again later),
+        and the person is told once that the answer comes shortly."""
+        try:
+            await self._on_update(update, None)  # type: ignore[arg-type]
+        except DatabaseUnavailable:
+            await self._tell_to_wait(update)
+            raise
+        if update.effective_chat is not None:
+            self._told_to_wait.discard(update.effective_chat.id)
 
     async def _tell_to_wait(self, update: Update) -> None:
         chat, person = update.effective_chat, update.effective_user
