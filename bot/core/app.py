@@ -43,6 +43,8 @@ CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "cancel"})
 """Typed without the slash in the middle of a dialog, these still cancel it: the question asked is never one they
 would answer."""
 
+WAITING_LIMIT = 10_000
+
 # How long a stop waits for the sends in flight; compose.yaml's stop_grace_period must leave more than this.
 STOP_TIMEOUT_SECONDS = 10
 
@@ -78,6 +80,8 @@ class App:
         self._worker_tasks: list[asyncio.Task] = []
         self._job_tasks: list[asyncio.Task] = []
         self._lease_task: asyncio.Task | None = None
+        self._waiting: set[tuple[str, str]] = set()
+        """Events that met a database outage and will be tried again."""
         self.bot_usernames: dict[str, str] = {}
         self.limits = UserLimits(config.bot.user_messages_per_minute, config.bot.default_language,
                                  self.metrics.registry)
@@ -168,7 +172,9 @@ class App:
 
     async def _handle(self, event: Event, *, lease: bool) -> Answer:
         kind = "button" if isinstance(event, ButtonPress) else "message"
-        limited = self.limits.check(event)
+        key = (event.platform, event.event_id)
+        # An event tried again after an outage was counted against its sender's limit the first time.
+        limited = None if event.event_id and key in self._waiting else self.limits.check(event)
         if limited is not None:
             return Answer(limited)
         rows: list[int] = []
@@ -206,6 +212,8 @@ class App:
             except Exception as exc:
                 if is_outage(exc):
                     self.outage.failed("handling a message")
+                    if event.event_id and len(self._waiting) < WAITING_LIMIT:
+                        self._waiting.add(key)
                     raise DatabaseUnavailable() from exc
                 await session.rollback()
                 self.metrics.handler_errors.inc()
@@ -215,6 +223,7 @@ class App:
                 return Answer([Reply(t("Sorry, something went wrong on my side. Nothing was changed. "
                                        "Please try again."))])
         self.outage.ok()
+        self._waiting.discard(key)
         self.metrics.handled(event.platform, kind)
         self.metrics.replied(event.platform, len(ctx.replies))
         self.leases.hold(rows)
@@ -400,13 +409,20 @@ class App:
             self._job_tasks.append(asyncio.create_task(self._guard(job), name=getattr(job, "__name__", "job")))
 
     async def _guard(self, job: BackgroundJob) -> None:
+        attempt = 0
         while True:
             try:
                 await job(self)
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if is_outage(exc):
+                    # No traceback per attempt while the database is away: the outage is logged once.
+                    self.outage.failed(f"the background job {getattr(job, '__name__', job)}")
+                    attempt += 1
+                    await asyncio.sleep(max(5.0, self.outage.wait_seconds(attempt)))
+                    continue
                 log.exception("background job %s failed; restarting it in 5 s", getattr(job, "__name__", job))
                 await asyncio.sleep(5)
 
