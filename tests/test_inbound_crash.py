@@ -213,7 +213,7 @@ async def test_messages_during_a_database_outage_are_answered_when_it_is_back(tm
             emulator.push_text(person, "/hilfe")
         await asyncio.sleep(2)
         for person in people:
-            emulator.push_text(person, "/kontakt esslingen")
+            emulator.push_text(person, "/kontakt nurtingen")
         await asyncio.sleep(3)
         assert await health(http_port) == 503
         await asyncio.sleep(max(0.0, 15 - (asyncio.get_running_loop().time() - cut_at)))
@@ -224,7 +224,7 @@ async def test_messages_during_a_database_outage_are_answered_when_it_is_back(tm
             got = await emulator.wait_for_sent(3, chat_id=person, timeout=60)
             notice, helped, contact = (m.visible_text for m in got)
             assert "kurz nicht erreichbar" in notice
-            assert "/kontakt" in helped and "Esslingen" in contact, (helped, contact)
+            assert "/kontakt" in helped and "Nürtingen" in contact, (helped, contact)
         await asyncio.sleep(QUIET_AFTER)
         for person in people:
             texts = [m.visible_text for m in emulator.sent_to(person)]
