@@ -216,6 +216,7 @@ class App:
                         self._waiting.add(key)
                     raise DatabaseUnavailable() from exc
                 await session.rollback()
+                self.metrics.handled(event.platform, kind)
                 self.metrics.handler_errors.inc()
                 # The message text is personal data: log only what kind of event failed where.
                 log.exception("handler failed for a %s on %s", kind, event.platform)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -20,6 +21,8 @@ __all__ = ["DatabaseUnavailable", "Outage", "is_outage"]
 
 log = logging.getLogger(__name__)
 
+CONNECTION_WORDS = re.compile(r"connect|closed|terminat|reset|refused|timeout|timed out|unable to open|shutdown|"
+                              r"starting up|too many clients|network", re.IGNORECASE)
 LONGEST_WAIT = 5.0
 """The longest a loop waits between attempts while the database is away."""
 
@@ -33,8 +36,10 @@ def is_outage(exc: BaseException) -> bool:
         seen.add(id(current))
         if isinstance(current, DatabaseUnavailable | PoolTimeout | ConnectionError):
             return True
-        if isinstance(current, OperationalError | InterfaceError):
+        if isinstance(current, InterfaceError):
             return True
+        if isinstance(current, OperationalError) and CONNECTION_WORDS.search(str(current.orig or current)):
+            return True  # not "no such table" or "deadlock detected": those are statements failing
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
         if isinstance(current, OSError) and not isinstance(current, FileNotFoundError | PermissionError):
