@@ -215,7 +215,11 @@ async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Del
             t = now()
             rows = await _due(app, session, platform, limit, t, after)
             first = await _first_waiting(session, platform, {r.chat_id for r in rows}, t)
-            free = [r for r in rows if first.get(r.chat_id, r.id) >= r.id and r.chat_id not in passed]
+            # Rows this process still holds (their lease ran out while the database was away) stay with it, and
+            # hold back their chats.
+            mine = {r.chat_id for r in rows if r.id in app.leases.held}
+            free = [r for r in rows
+                    if first.get(r.chat_id, r.id) >= r.id and r.chat_id not in passed and r.chat_id not in mine]
             quiet = [r for r in free if r.respect_quiet_hours and r.status == PENDING]
             held = await policy.hold(session, quiet, t) if policy is not None and quiet else {}
             taken = []
