@@ -432,10 +432,7 @@ class App:
         for task in self._job_tasks:
             task.cancel()
         await asyncio.gather(*self._job_tasks, return_exceptions=True)
-        if self._lease_task is not None:
-            self._lease_task.cancel()
-            await asyncio.gather(self._lease_task, return_exceptions=True)
-            self._lease_task = None
+
         for worker in self.workers.values():
             worker.stop()
         if self._worker_tasks:
@@ -451,6 +448,11 @@ class App:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        await self.leases.drain()
 
 
 def superadmins_from(config: Config) -> Superadmins:

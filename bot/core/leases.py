@@ -30,10 +30,46 @@ class Leases:
         self.app = app
         self.held: set[int] = set()
         self.finished: set[int] = set()
-        """Answers that went out while the database was away: their rows are removed once it is back."""
+        """Answers that went out and whose rows are still to be removed (also while the database is away)."""
+        self._finisher: asyncio.Task | None = None
 
     def hold(self, ids: Sequence[int]) -> None:
         self.held.update(ids)
+
+    def finish(self, ids: Sequence[int]) -> None:
+        """Answers that went out: their rows are removed by one statement for all answers sent meanwhile (under
+        load that is one commit for many answers instead of one each), right away and without making the sender
+        wait."""
+        self.finished.update(ids)
+        if self._finisher is None or self._finisher.done():
+            self._finisher = asyncio.create_task(self._finish_all(), name="outbox-finish-answers")
+
+    async def _finish_all(self) -> None:
+        while self.finished and not self.app.outage.down:
+            done = list(self.finished)
+            try:
+                async with self.app.db.session() as session:
+                    await outbox.finish_reply(session, done)
+                    await session.commit()
+            except Exception as exc:
+                if not is_outage(exc):
+                    log.exception("could not remove the rows of sent answers")
+                    return  # the rows stay leased and are retried by `run`
+                self.app.outage.failed("sending answers")
+                return
+            self.finished.difference_update(done)
+            self.held.difference_update(done)
+
+    async def drain(self) -> None:
+        """On stop: the rows of answers that went out are removed before the database is closed."""
+        if self._finisher is not None:
+            await asyncio.gather(self._finisher, return_exceptions=True)
+        if self.finished:
+            try:
+                await self.flush()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
 
     def release(self, ids: Sequence[int]) -> None:
         self.held.difference_update(ids)
@@ -94,16 +130,15 @@ class Answer:
             if not is_outage(exc):
                 raise
             app.outage.failed("sending answers")
-            if action is outbox.finish_reply:
-                app.leases.finished.update(ids)
-            return  # otherwise the lease runs out and the worker takes the rows, as after a crash
+            return  # the lease runs out and the worker takes the rows, as after a crash
         app.leases.release(ids)
 
     def _ids(self, start: int, end: int | None = None) -> list[int]:
         return self.rows[start:end if end is not None else len(self.rows)]
 
     async def sent(self, index: int) -> None:
-        await self._change(self._ids(index, index + 1), outbox.finish_reply)
+        if self.app is not None:
+            self.app.leases.finish(self._ids(index, index + 1))
 
     async def failed(self, index: int, reason: str, *, rest: bool = False) -> None:
         """A reply the platform refused for good (and, with `rest`, the ones after it)."""

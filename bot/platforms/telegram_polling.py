@@ -17,19 +17,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import BaseUpdateProcessor, ExtBot
+from telegram.warnings import PTBUserWarning
 
 log = logging.getLogger(__name__)
+
+# getUpdates is called as plain JSON on purpose (see `Poller._fetch`); PTB suggests its own method for it.
+warnings.filterwarnings("ignore", message=r".*Bot\.getUpdates.*do_api_request", category=PTBUserWarning)
 
 POLL_TIMEOUT = 10
 """Seconds a long poll waits for news on Telegram's side."""
 MAX_OPEN = 1000
-PROGRESS_WAIT = 0.5
+PROGRESS_WAIT = 0.25
 """When Telegram hands back only updates still being handled, the next poll waits this long for one to finish."""
+BUSY_POLL_INTERVAL = 0.05
+READ_TIMEOUT = 15.0
 LONGEST_ERROR_WAIT = 30.0
 
 
@@ -67,9 +74,7 @@ class Poller:
                 continue
             busy = any(not done for done in self._open.values())
             try:
-                updates = await self.bot.get_updates(
-                    offset=self._confirmable(), limit=100, timeout=0 if busy else POLL_TIMEOUT,
-                    allowed_updates=self.allowed_updates)
+                raw = await self._fetch(0 if busy else POLL_TIMEOUT)
             except asyncio.CancelledError:
                 raise
             except InvalidToken:
@@ -82,16 +87,29 @@ class Poller:
             if errors:
                 log.warning("Telegram: getUpdates works again after %d failed attempts", errors)
                 errors = 0
-            fresh = [u for u in updates if u.update_id not in self._open
-                     and (self.offset is None or u.update_id >= self.offset)]
+            # Updates in hand come back with every poll until they are confirmed; only new ones are parsed.
+            fresh = [Update.de_json(u, self.bot) for u in raw if u["update_id"] not in self._open
+                     and (self.offset is None or u["update_id"] >= self.offset)]
             for update in fresh:
                 self._open[update.update_id] = False
                 task = asyncio.create_task(self._process(update), name=f"telegram-update-{update.update_id}")
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            if busy and not fresh:
-                # Telegram handed back only updates still being handled: wait for one to finish (or for news).
-                await self._wait_for_progress(PROGRESS_WAIT)
+            if busy:
+                # While updates are being handled the offset cannot move past them and Telegram answers at once
+                # (no long poll), so polls are spaced out; with nothing new, the next waits for one to finish.
+                await asyncio.sleep(BUSY_POLL_INTERVAL)
+                if not fresh:
+                    await self._wait_for_progress(PROGRESS_WAIT)
+
+    async def _fetch(self, timeout: int) -> list[dict]:  # noqa: ASYNC109 (the long poll on Telegram's side)
+        """getUpdates as plain JSON (PTB's `get_updates` would build objects for every update still in hand)."""
+        kwargs: dict = {"limit": 100, "timeout": timeout, "allowed_updates": self.allowed_updates}
+        offset = self._confirmable()
+        if offset is not None:
+            kwargs["offset"] = offset
+        result = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs, read_timeout=READ_TIMEOUT + timeout)
+        return list(result or [])
 
     def _log_failure(self, exc: TelegramError, errors: int) -> None:
         if errors == 1 or errors % 100 == 0:
