@@ -78,6 +78,7 @@ class Poller:
             except asyncio.CancelledError:
                 raise
             except InvalidToken:
+                log.error("Telegram no longer accepts the bot token; polling stops")
                 raise
             except (Conflict, TelegramError) as exc:
                 errors += 1
