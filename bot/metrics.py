@@ -29,6 +29,16 @@ class Metrics:
         self.failed = Gauge("helferbot_deliveries_failed", "Outbox messages given up on", ["platform"],
                             registry=self.registry)
         self.claims = Gauge("helferbot_claims", "Travel-cost claims by status", ["status"], registry=self.registry)
+        self.database_up = Gauge("helferbot_database_up", "1 while the database answers, 0 during an outage",
+                                 registry=self.registry)
+        self.database_up.set(1)
+        self.database_outages = Counter("helferbot_database_outages", "Times the database became unreachable",
+                                        registry=self.registry)
+
+    def database_down(self, down: bool) -> None:
+        self.database_up.set(0 if down else 1)
+        if down:
+            self.database_outages.inc()
 
     def handled(self, platform: str, kind: str) -> None:
         self.messages.labels(platform, kind).inc()

@@ -441,6 +441,7 @@ async def test_webhook_mode_checks_the_secret(tmp_path, db_url, db, emu):
     async with running(cfg, db) as app:
         [reply] = await reply_to(emu, 7, "/hilfe")
         assert reply.visible_text.startswith(DE("What I can do:"))
+        await emu.wait_for_webhook_idle()  # the 200 comes once the update is handled, i.e. after the reply
         assert [d.status for d in emu.webhook_deliveries] == [200]
         assert not any(name == "getUpdates" for name, _ in emu.calls)
 

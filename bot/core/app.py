@@ -17,6 +17,8 @@ from bot.config import Config
 from bot.core import buttons, dialogs, outbox, understood
 from bot.core.context import ButtonSpec, Context, Text
 from bot.core.features import Feature, Job
+from bot.core.leases import Answer, Leases
+from bot.core.outage import DatabaseUnavailable, Outage, is_outage
 from bot.core.outbox import DeliveryWorker, QuietHours
 from bot.core.ratelimit import UserLimits
 from bot.core.router import Command, Router, parse_command
@@ -40,6 +42,8 @@ BackgroundJob = Job
 CANCEL_WORDS = frozenset({"abbrechen", "abbruch", "stopp", "stop", "cancel"})
 """Typed without the slash in the middle of a dialog, these still cancel it: the question asked is never one they
 would answer."""
+
+WAITING_LIMIT = 10_000
 
 # How long a stop waits for the sends in flight; compose.yaml's stop_grace_period must leave more than this.
 STOP_TIMEOUT_SECONDS = 10
@@ -66,12 +70,18 @@ class App:
         self.adapters: dict[str, Adapter] = {}
         self.workers: dict[str, DeliveryWorker] = {}
         self.metrics = Metrics()
+        self.outage = Outage(self.metrics.database_down)
+        """Whether the database is reachable, as the loops last found it (one log line per change)."""
+        self.leases = Leases(self)
         self.jobs: list[BackgroundJob] = []
         self.on_start: list[BackgroundJob] = []
         """One-off tasks before the platforms start (e.g. loading the shipped directory on first start)."""
         self.routes: list[Route] = []
         self._worker_tasks: list[asyncio.Task] = []
         self._job_tasks: list[asyncio.Task] = []
+        self._lease_task: asyncio.Task | None = None
+        self._waiting: set[tuple[str, str]] = set()
+        """Events that met a database outage and will be tried again."""
         self.bot_usernames: dict[str, str] = {}
         self.limits = UserLimits(config.bot.user_messages_per_minute, config.bot.default_language,
                                  self.metrics.registry)
@@ -125,8 +135,11 @@ class App:
                 else:
                     language = await session.scalar(select(User.language).where(
                         User.platform == platform, User.dm_chat_id == chat_id).limit(1))
-        except Exception:
-            log.exception("could not read the user's language")
+        except Exception as exc:
+            if is_outage(exc):
+                self.outage.failed("reading a language")
+            else:
+                log.exception("could not read the user's language")
             return default
         return language or default
 
@@ -147,16 +160,32 @@ class App:
     # --- handling --------------------------------------------------------------------------------------------
     async def handle(self, event: Event) -> list[Reply]:
         """Handle one event in one transaction; the replies are for the chat the event came from."""
+        try:
+            return (await self._handle(event, lease=False)).replies
+        except DatabaseUnavailable:
+            t = Translator(self.config.bot.default_language)
+            return [Reply(t("Sorry, something went wrong on my side. Nothing was changed. Please try again."))]
+
+    async def answer(self, event: Event) -> Answer:
+        """Handle one event in one transaction that also stores its replies as outbox rows leased to this
+        process: once this returns, the event may be confirmed to its platform, since a crash before the replies
+        are out only delays them. Raises `DatabaseUnavailable` when the database cannot be reached (nothing was
+        stored: the event is to be handled again later)."""
+        return await self._handle(event, lease=True)
+
+    async def _handle(self, event: Event, *, lease: bool) -> Answer:
         kind = "button" if isinstance(event, ButtonPress) else "message"
-        limited = self.limits.check(event)
+        key = (event.platform, event.event_id)
+        # An event tried again after an outage was counted against its sender's limit the first time.
+        limited = None if event.event_id and key in self._waiting else self.limits.check(event)
         if limited is not None:
-            return limited
-        self.metrics.handled(event.platform, kind)
+            return Answer(limited)
+        rows: list[int] = []
         first_language = self._first_language(event)
         async with self.db.session() as session:
             try:
                 if event.event_id and not await self._first_time(session, event):
-                    return []
+                    return Answer([])
                 user = await users.get_or_create(
                     session,
                     event.platform,
@@ -184,16 +213,29 @@ class App:
                 else:
                     await self._dispatch_button(ctx, event.token)
                 await self._remember_menus(session, event, ctx.replies, keep=ctx.keeps_choices)
+                if lease and ctx.replies:
+                    rows = await outbox.lease_replies(session, event.platform, event.chat_id, ctx.replies)
                 await session.commit()
-            except Exception:
+            except Exception as exc:
+                if is_outage(exc):
+                    self.outage.failed("handling a message")
+                    if event.event_id and len(self._waiting) < WAITING_LIMIT:
+                        self._waiting.add(key)
+                    raise DatabaseUnavailable() from exc
                 await session.rollback()
+                self.metrics.handled(event.platform, kind)
                 self.metrics.handler_errors.inc()
                 # The message text is personal data: log only what kind of event failed where.
                 log.exception("handler failed for a %s on %s", kind, event.platform)
                 t = Translator(await self.language_of(event.platform, sender_id=event.sender_id))
-                return [Reply(t("Sorry, something went wrong on my side. Nothing was changed. Please try again."))]
+                return Answer([Reply(t("Sorry, something went wrong on my side. Nothing was changed. "
+                                       "Please try again."))])
+        self.outage.ok()
+        self._waiting.discard(key)
+        self.metrics.handled(event.platform, kind)
         self.metrics.replied(event.platform, len(ctx.replies))
-        return ctx.replies
+        self.leases.hold(rows)
+        return Answer(ctx.replies, rows, self)
 
     async def _first_time(self, session: AsyncSession, event: Event) -> bool:
         session.add(SeenEvent(platform=event.platform, event_id=event.event_id))
@@ -387,17 +429,25 @@ class App:
                 worker = DeliveryWorker(self, name)
                 self.workers[name] = worker
                 self._worker_tasks.append(asyncio.create_task(worker.run(), name=f"outbox-{name}"))
+        self._lease_task = asyncio.create_task(self.leases.run(), name="outbox-leases")
         for job in self.jobs:
             self._job_tasks.append(asyncio.create_task(self._guard(job), name=getattr(job, "__name__", "job")))
 
     async def _guard(self, job: BackgroundJob) -> None:
+        attempt = 0
         while True:
             try:
                 await job(self)
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if is_outage(exc):
+                    # No traceback per attempt while the database is away: the outage is logged once.
+                    self.outage.failed(f"the background job {getattr(job, '__name__', job)}")
+                    attempt += 1
+                    await asyncio.sleep(max(5.0, self.outage.wait_seconds(attempt)))
+                    continue
                 log.exception("background job %s failed; restarting it in 5 s", getattr(job, "__name__", job))
                 await asyncio.sleep(5)
 
@@ -406,6 +456,7 @@ class App:
         for task in self._job_tasks:
             task.cancel()
         await asyncio.gather(*self._job_tasks, return_exceptions=True)
+
         for worker in self.workers.values():
             worker.stop()
         if self._worker_tasks:
@@ -421,6 +472,11 @@ class App:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter %s did not stop cleanly", adapter.name)
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        await self.leases.drain()
 
 
 def superadmins_from(config: Config) -> Superadmins:

@@ -17,3 +17,8 @@ class RetryLater(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """The chat cannot be reached any more (bot blocked, room left); retrying will not help."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached; what was being done can be done again once it is back (an incoming
+    message stays unconfirmed to its platform and is handled then)."""

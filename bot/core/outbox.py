@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.delivery import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.core.outage import is_outage
 from bot.messages import Reply
 from bot.storage.models import Delivery
 from bot.timeutil import now
@@ -37,7 +38,9 @@ log = logging.getLogger(__name__)
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 MAX_ATTEMPTS = 12
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=10)
+"""How long a row stays with the process that took it. The process renews its leases every few seconds while it
+holds the rows (`bot.core.leases`), so a killed process's rows come back within this, not a slow send's."""
 RATE_LIMITED = "rate limited"
 LONGEST_PAUSE = timedelta(hours=1)
 """However long a platform asks to wait, the worker asks again after this, so a bogus answer cannot stop it."""
@@ -145,6 +148,47 @@ async def enqueue_many(session: AsyncSession, items: Sequence[Outgoing]) -> list
     return [found[key] for key in keys]
 
 
+async def lease_replies(session: AsyncSession, platform: str, chat_id: str, replies: Sequence[Reply]) -> list[int]:
+    """The answers to an incoming message, as rows already out with this process: written in the handler's own
+    transaction, so a crash between the commit and the sending loses nothing (the lease runs out and the
+    worker sends them), while the adapter sends them at once as before and then `finish_reply`s them."""
+    t = now()
+    rows = [Delivery(platform=platform, chat_id=chat_id, kind="reply", payload=reply.to_payload(), status=SENDING,
+                     attempts=1, not_before=t, locked_until=t + LEASE, created_at=t) for reply in replies]
+    session.add_all(rows)
+    await session.flush()
+    return [row.id for row in rows]
+
+
+async def finish_reply(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    """An answer is out: its row is not kept (it may hold personal data and has done its job)."""
+    await session.execute(delete(Delivery).where(Delivery.id.in_(list(delivery_ids)))
+                          .execution_options(synchronize_session=False))
+
+
+async def release_replies(session: AsyncSession, delivery_ids: Sequence[int], *, delay: float, reason: str) -> None:
+    """Answers the platform did not take now: the worker sends them after `delay`, before anything newer."""
+    await session.execute(
+        update(Delivery).where(Delivery.id.in_(list(delivery_ids)), Delivery.status == SENDING)
+        .values(status=PENDING, locked_until=None, not_before=now() + timedelta(seconds=delay), last_error=reason[:255])
+        .execution_options(synchronize_session=False))
+    session.info[QUEUED] = True
+
+
+async def fail_replies(session: AsyncSession, delivery_ids: Sequence[int], reason: str) -> None:
+    await session.execute(
+        update(Delivery).where(Delivery.id.in_(list(delivery_ids)))
+        .values(status=FAILED, locked_until=None, last_error=reason[:255])
+        .execution_options(synchronize_session=False))
+
+
+async def renew(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    """Keep the leases of rows this process still holds."""
+    await session.execute(
+        update(Delivery).where(Delivery.id.in_(list(delivery_ids)), Delivery.status == SENDING)
+        .values(locked_until=now() + LEASE).execution_options(synchronize_session=False))
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 2 ** min(attempts, 12)) * (0.75 + random.random() / 2))
 
@@ -171,7 +215,11 @@ async def claim(app: App, platform: str, limit: int, worker_id: str) -> list[Del
             t = now()
             rows = await _due(app, session, platform, limit, t, after)
             first = await _first_waiting(session, platform, {r.chat_id for r in rows}, t)
-            free = [r for r in rows if first.get(r.chat_id, r.id) >= r.id and r.chat_id not in passed]
+            # Rows this process still holds (their lease ran out while the database was away) stay with it, and
+            # hold back their chats.
+            mine = {r.chat_id for r in rows if r.id in app.leases.held}
+            free = [r for r in rows
+                    if first.get(r.chat_id, r.id) >= r.id and r.chat_id not in passed and r.chat_id not in mine]
             quiet = [r for r in free if r.respect_quiet_hours and r.status == PENDING]
             held = await policy.hold(session, quiet, t) if policy is not None and quiet else {}
             taken = []
@@ -379,6 +427,7 @@ class DeliveryWorker:
         self._resume_at = 0.0
         self._limited_since: datetime | None = None
         self._warned_at: datetime | None = None
+        self._outage_attempts = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -396,16 +445,32 @@ class DeliveryWorker:
             await self._pause_until(self._resume_at)
             if self._stopping:
                 return
+            wait = self.poll_interval
             try:
+                if self.app.leases.finished:
+                    await self.app.leases.flush()  # answers sent while the database was away are not sent again
                 rows = await claim(self.app, self.platform, self.batch, self.worker_id)
+                self.app.outage.ok()
+                self._outage_attempts = 0
                 if rows:
-                    await self.deliver_batch(rows)
+                    ids = [r.id for r in rows]
+                    self.app.leases.hold(ids)
+                    try:
+                        await self.deliver_batch(rows)
+                    finally:
+                        self.app.leases.release(ids)
                     continue
-            except Exception:  # a database hiccup must not end the queue: the leases bring the rows back
-                log.exception("outbox worker for %s hit an error; going on", self.platform)
+            except Exception as exc:  # a database hiccup must not end the queue: the leases bring the rows back
+                if is_outage(exc):
+                    # One line when the outage starts (and one when it ends), and ever longer waits meanwhile.
+                    self.app.outage.failed(f"the outbox worker for {self.platform}")
+                    self._outage_attempts += 1
+                    wait = max(wait, self.app.outage.wait_seconds(self._outage_attempts))
+                else:
+                    log.exception("outbox worker for %s hit an error; going on", self.platform)
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                await asyncio.wait_for(self._wake.wait(), wait)
             except TimeoutError:
                 pass
 

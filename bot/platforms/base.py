@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.delivery import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.core.delivery import DatabaseUnavailable, DeliveryError, PermanentDeliveryError, RetryLater
 from bot.messages import Event, Reply
 
-__all__ = ["Adapter", "Core", "DeliveryError", "PermanentDeliveryError", "RetryLater"]
+__all__ = ["Adapter", "Core", "DatabaseUnavailable", "DeliveryError", "PermanentDeliveryError", "RetryLater"]
 
 if TYPE_CHECKING:
+    from bot.core.leases import Answer
     from bot.core.router import Command
     from bot.metrics import Metrics
 
@@ -28,6 +29,12 @@ class Core(Protocol):
 
     async def handle(self, event: Event) -> list[Reply]:
         """Handle one event; the replies are for the chat it came from."""
+        ...
+
+    async def answer(self, event: Event) -> Answer:
+        """Handle one event and store its replies in the same transaction, leased to this process; the adapter
+        sends them and reports each outcome to the `Answer`. Once this returns, the event may be confirmed to the
+        platform. Raises `DatabaseUnavailable` when the database is away (then nothing is stored)."""
         ...
 
     async def defer(self, platform: str, chat_id: str, replies: Sequence[Reply], *, delay: float, reason: str,

@@ -55,17 +55,18 @@ import nio
 
 from bot.config import Config
 from bot.core.ratelimit import SlidingWindow
-from bot.i18n import Translator
+from bot.i18n import Translator, normalise_language
 from bot.messages import IncomingMessage, OutgoingFile, Reply
 from bot.platforms import matrix_crosssigning as crosssigning
 from bot.platforms import matrix_media as media
 from bot.platforms import matrix_private as private
 from bot.platforms import matrix_text as mtext
-from bot.platforms.base import DeliveryError, PermanentDeliveryError, RetryLater
+from bot.platforms.base import DatabaseUnavailable, DeliveryError, PermanentDeliveryError, RetryLater
 from bot.platforms.matrix_rooms import Job, RoomWorkers
 from bot.platforms.matrix_store import Batch, LoginFailed, SyncPosition, open_client, prepare_dir
 
 if TYPE_CHECKING:
+    from bot.core.leases import Answer
     from bot.platforms.base import Core
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,8 @@ class MatrixAdapter:
         self.private = private.PrivateChats(self.store_dir)
         self._moving: set[str] = set()
         self._told: set[str] = set()
+        self._told_to_wait: set[str] = set()
+        """Rooms told during this database outage that their answer comes a little later."""
         self._display_name = ""
         self._limited_until = 0.0
         self.cross_signing: crosssigning.Outcome | None = None
@@ -556,8 +559,32 @@ class MatrixAdapter:
         if translated is None:
             return
         incoming, relation = translated
-        replies = await self.app.handle(incoming)
-        await self._answer(room_id, incoming, replies, relation)
+        attempt = 0
+        while True:
+            try:
+                answer = await self.app.answer(incoming)
+                break
+            except DatabaseUnavailable:
+                # Not stored: the event waits (its room's later ones behind it) and the sync position with it.
+                if self._stopping.is_set():
+                    self.position.frozen = True
+                    return
+                attempt += 1
+                if attempt == 1 and room_id not in self._told_to_wait:
+                    self._told_to_wait.add(room_id)
+                    await self._tell_to_wait(room_id, incoming)
+                await self._pause(min(5.0, 0.25 * 2 ** min(attempt, 10)))
+        self._told_to_wait.discard(room_id)
+        await self._answer(room_id, incoming, answer.replies, relation, answer)
+
+    async def _tell_to_wait(self, room_id: str, incoming: IncomingMessage) -> None:
+        """Once per room and outage: the answer comes a little later, no need to send the message again."""
+        language = normalise_language(incoming.language, self.config.bot.default_language)
+        text = Translator(language)("I can't be reached for a moment; I'll answer you shortly.")
+        try:
+            await self._deliver(room_id, Reply(text), key=f"wait:{incoming.event_id}")
+        except DeliveryError as exc:
+            log.info("could not send the waiting notice: %s", exc)
 
     def is_direct(self, room: nio.MatrixRoom) -> bool:
         return room.member_count <= 2 and not room.is_named
@@ -623,8 +650,12 @@ class MatrixAdapter:
 
     # --- replies out -----------------------------------------------------------------------------------------
     async def _answer(self, room_id: str, incoming: IncomingMessage, replies: list[Reply],
-                      relation: dict | None) -> None:
-        """Answer at once; what cannot be sent now goes to the outbox, which retries and honours rate limits."""
+                      relation: dict | None, answer: Answer | None = None) -> None:
+        """Answer at once; what cannot be sent now goes to the outbox, which retries and honours rate limits.
+
+        With an `answer` the replies are outbox rows already, leased to this process: each is marked as it goes
+        out, and what cannot go out now is left to the outbox worker (as after a crash, when the lease ends)."""
+        leased = answer is not None and len(answer.rows) == len(replies)
         mentions = {"user_ids": [incoming.sender_id]} if incoming.is_group else None
         in_thread = relation is not None and relation.get("rel_type") == "m.thread"
         for index, reply in enumerate(replies):
@@ -635,10 +666,18 @@ class MatrixAdapter:
                                     mentions=mentions if first else None)
             except PermanentDeliveryError as exc:
                 log.warning("cannot answer in %s: %s", room_id, exc)
+                if leased:
+                    await answer.failed(index, type(exc).__name__, rest=True)
                 return
             except DeliveryError as exc:
-                await self._defer(room_id, replies[index:], exc)
+                if leased:
+                    delay = exc.seconds if isinstance(exc, RetryLater) else 1.0
+                    await answer.defer(index, delay=delay, reason=type(exc).__name__)
+                else:
+                    await self._defer(room_id, replies[index:], exc)
                 return
+            if leased:
+                await answer.sent(index)
 
     async def _defer(self, room_id: str, replies: list[Reply], error: DeliveryError) -> None:
         assert self.app is not None

@@ -151,6 +151,9 @@ class SyncPosition:
     store_dir: Path
     batches: list[Batch] = field(default_factory=list)
     saved: str | None = None
+    frozen: bool = False
+    """Set when an event could not be handled before the bot stopped (the database was away): the position then
+    stays where it is, so the homeserver hands the event out again after the restart."""
 
     def load(self) -> str | None:
         try:
@@ -182,6 +185,6 @@ class SyncPosition:
         while self.batches and self.batches[0].closed and self.batches[0].pending == 0:
             batch = self.batches.pop(0)
             newest = batch.token or newest
-        if newest and newest != self.saved:
+        if newest and newest != self.saved and not self.frozen:
             _write_private(self.store_dir / SYNC_TOKEN_FILE, newest)
             self.saved = newest

@@ -1,7 +1,9 @@
 """The Telegram adapter, on python-telegram-bot, sharing the bot's one asyncio loop.
 
-PTB's Application is driven by hand (initialize, start, updater, and back) instead of `run_polling`, which would
-own the loop. It keeps no state of its own: no persistence, no JobQueue, no conversation handlers; dialogs,
+PTB's Application is driven by hand (initialize, start, and back) instead of `run_polling`, which would own the
+loop. Updates come in through the bot's own getUpdates loop (`telegram_polling`) or webhook listener
+(`telegram_webhook`) rather than PTB's updater: both confirm an update to Telegram only once it is handled and its
+replies are stored, so a crash loses no message. It keeps no state of its own: no persistence, no JobQueue, no conversation handlers; dialogs,
 buttons and pushes live in the database, so a restart in the middle of a conversation loses nothing.
 
 Replies to an update are sent at once, retried for a while on 429, network errors and 5xx, and handed to the
@@ -31,11 +33,14 @@ from bot.config import Config
 from bot.i18n import LANGUAGES, Translator, normalise_language
 from bot.messages import ButtonPress, Event, Reply
 from bot.platforms import telegram_inbound as inbound
-from bot.platforms.base import DeliveryError
+from bot.platforms.base import DatabaseUnavailable, DeliveryError
 from bot.platforms.telegram_flood import FloodControl, retry_seconds
+from bot.platforms.telegram_polling import Poller
 from bot.platforms.telegram_send import Sender, as_delivery_error, is_transient
+from bot.platforms.telegram_webhook import WebhookServer
 
 if TYPE_CHECKING:
+    from bot.core.leases import Answer
     from bot.platforms.base import Core
 
 log = logging.getLogger(__name__)
@@ -68,6 +73,12 @@ class TelegramAdapter:
         self.application: Application | None = None
         self.sender: Sender | None = None
         self._handling: asyncio.Semaphore | None = None
+        self.processor = inbound.ChatOrderedProcessor(CONCURRENT_CHATS)
+        self.poller: Poller | None = None
+        self._poll_task: asyncio.Task | None = None
+        self.webhook: WebhookServer | None = None
+        self._told_to_wait: set[int] = set()
+        """Chats told during this database outage that their answer comes a little later."""
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def build(self) -> Application:
@@ -76,7 +87,7 @@ class TelegramAdapter:
             ApplicationBuilder()
             .token(s.token)
             .rate_limiter(self.flood)
-            .concurrent_updates(inbound.ChatOrderedProcessor(CONCURRENT_CHATS))
+            .concurrent_updates(self.processor)
             .job_queue(None)
             .connect_timeout(10)
             .read_timeout(15)
@@ -108,16 +119,18 @@ class TelegramAdapter:
         app.set_bot_username(self.name, self.username)
         await self.publish_commands()
         await application.start()
-        updater = application.updater
-        assert updater is not None
         s = self.settings
         if s.mode == "webhook":
-            await updater.start_webhook(
-                listen=s.webhook_listen, port=s.webhook_port, url_path=s.webhook_path, webhook_url=s.webhook_url,
-                secret_token=s.webhook_secret, allowed_updates=UPDATES, bootstrap_retries=3,
-            )
+            # Our own listener: PTB's answers 200 before the update is handled.
+            self.webhook = WebhookServer(bot, self._process_once, self.processor, listen=s.webhook_listen,
+                                         port=s.webhook_port, path=s.webhook_path, secret=s.webhook_secret)
+            await self.webhook.start()
+            await bot.set_webhook(s.webhook_url, secret_token=s.webhook_secret, allowed_updates=UPDATES)
         else:
-            await updater.start_polling(poll_interval=0, allowed_updates=UPDATES, bootstrap_retries=3)
+            # Our own getUpdates loop: PTB's updater would confirm updates before they are handled.
+            await bot.delete_webhook()
+            self.poller = Poller(bot, self._process, self.processor, allowed_updates=UPDATES)
+            self._poll_task = asyncio.create_task(self.poller.run(), name="telegram-polling")
         log.info("Telegram: @%s is listening (%s)", self.username, s.mode)
 
     async def _initialize(self, application: Application) -> None:
@@ -139,6 +152,14 @@ class TelegramAdapter:
         application = self.application
         if application is None:
             return
+        if self._poll_task is not None and self.poller is not None:
+            self._poll_task.cancel()
+            await asyncio.gather(self._poll_task, return_exceptions=True)
+            await self.poller.stop()
+            self._poll_task = self.poller = None
+        if self.webhook is not None:
+            await self.webhook.stop()
+            self.webhook = None
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
@@ -184,6 +205,47 @@ class TelegramAdapter:
             log.warning("could not set the Telegram command menu: %s", exc.message)
 
     # --- incoming --------------------------------------------------------------------------------------------
+    async def _process(self, update: Update) -> None:
+        """Handle one update until it is handled: while the database is away it waits (unconfirmed, its chat's
+        later updates behind it) and is tried again; the person is told once that the answer comes shortly."""
+        attempt = 0
+        while True:
+            try:
+                await self._on_update(update, None)  # type: ignore[arg-type]
+            except DatabaseUnavailable:
+                attempt += 1
+                if attempt == 1:
+                    await self._tell_to_wait(update)
+                await asyncio.sleep(min(5.0, 0.25 * 2 ** min(attempt, 10)))
+                continue
+            if update.effective_chat is not None:
+                self._told_to_wait.discard(update.effective_chat.id)
+            return
+
+    async def _process_once(self, update: Update) -> None:
+        """For the webhook: while the database is away the update is refused (Telegram sends it again later),
+        and the person is told once that the answer comes shortly."""
+        try:
+            await self._on_update(update, None)  # type: ignore[arg-type]
+        except DatabaseUnavailable:
+            await self._tell_to_wait(update)
+            raise
+        if update.effective_chat is not None:
+            self._told_to_wait.discard(update.effective_chat.id)
+
+    async def _tell_to_wait(self, update: Update) -> None:
+        chat, person = update.effective_chat, update.effective_user
+        if chat is None or person is None or chat.id in self._told_to_wait:
+            return
+        self._told_to_wait.add(chat.id)
+        _ = Translator(normalise_language(person.language_code, self.config.bot.default_language)).gettext
+        text = _("I can't be reached for a moment; I'll answer you shortly.")
+        assert self.sender is not None
+        try:
+            await self.sender.deliver(chat.id, Reply(text), retries=1, max_wait=REPLY_MAX_WAIT)
+        except TelegramError as exc:
+            log.info("could not send the waiting notice: %s", exc.message)
+
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             await self._on_press(update, update.callback_query)
@@ -206,7 +268,7 @@ class TelegramAdapter:
                 await self._cannot_read(message.chat.id, str(sender.id), sender.language_code)
             return
         event = inbound.message_event(update, message, attachment)
-        await self.respond(event, await self.handle(event))
+        await self.respond(event, await self.take(event))
 
     async def _on_press(self, update: Update, query: CallbackQuery) -> None:
         assert self.app is not None
@@ -215,7 +277,7 @@ class TelegramAdapter:
         try:
             event = inbound.press_event(update)
             if event is not None:
-                await self.respond(event, await self.handle(event))
+                await self.respond(event, await self.take(event))
         finally:
             await answered
 
@@ -223,6 +285,12 @@ class TelegramAdapter:
         assert self.app is not None and self._handling is not None
         async with self._handling:
             return await self.app.handle(event)
+
+    async def take(self, event: Event) -> Answer:
+        """Handle an event, its replies stored (leased to this process) in the same transaction."""
+        assert self.app is not None and self._handling is not None
+        async with self._handling:
+            return await self.app.answer(event)
 
     async def _answer(self, query: CallbackQuery) -> None:
         try:
@@ -244,17 +312,22 @@ class TelegramAdapter:
         log.error("handling a Telegram update failed", exc_info=context.error)
 
     # --- replies ---------------------------------------------------------------------------------------------
-    async def respond(self, event: Event, replies: list[Reply]) -> None:
+    async def respond(self, event: Event, answer: Answer) -> None:
         edit_of = int(event.message_id) if isinstance(event, ButtonPress) and event.message_id else None
-        await self.respond_to(int(event.chat_id), replies, sender_id=event.sender_id, edit_of=edit_of,
-                              private=not event.is_group)
+        await self.respond_to(int(event.chat_id), answer.replies, sender_id=event.sender_id, edit_of=edit_of,
+                              private=not event.is_group, answer=answer)
 
     async def respond_to(
         self, chat_id: int, replies: list[Reply], *, sender_id: str, edit_of: int | None = None,
-        private: bool = True,
+        private: bool = True, answer: Answer | None = None,
     ) -> None:
-        """Send replies in order; what cannot go out now goes to the outbox, so it is delivered later."""
+        """Send replies in order; what cannot go out now goes to the outbox, so it is delivered later.
+
+        With an `answer` the replies are outbox rows already (leased to this process): each is marked as it goes
+        out, and what cannot go out is handed to the outbox worker; a crash before that leaves them to the
+        worker too, once their lease runs out."""
         assert self.sender is not None and self.app is not None
+        leased = answer is not None and len(answer.rows) == len(replies)
         for index, reply in enumerate(replies):
             target = edit_of if reply.edit else None
             try:
@@ -262,15 +335,26 @@ class TelegramAdapter:
                                           max_wait=REPLY_MAX_WAIT)
             except Forbidden:
                 log.info("a Telegram user has blocked the bot; the reply was not sent")
+                if leased:
+                    await answer.failed(index, "Forbidden", rest=True)
                 return
             except TelegramError as exc:
                 if not is_transient(exc):
                     log.error("Telegram refused a reply: %s", exc.message)
+                    if leased:
+                        await answer.failed(index, type(exc).__name__)
                     continue
                 self.app.metrics.platform_error(self.name, "queued_reply")
                 delay = retry_seconds(exc) if isinstance(exc, RetryAfter) else 1.0
-                await self._to_outbox(chat_id, replies[index:], sender_id, delay, private)
+                if leased:
+                    log.warning("Telegram is not taking replies right now; %d left to the outbox",
+                                len(replies) - index)
+                    await answer.defer(index, delay=delay, reason="RetryAfter")
+                else:
+                    await self._to_outbox(chat_id, replies[index:], sender_id, delay, private)
                 return
+            if leased:
+                await answer.sent(index)
             if target is not None:
                 edit_of = None
 

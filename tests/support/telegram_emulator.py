@@ -541,6 +541,9 @@ class TelegramEmulator:
         self.sent: list[SentMessage] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.webhook_deliveries: list[WebhookDelivery] = []
+        self.fetches: list[list[int]] = []
+        """The update ids each getUpdates call returned, in call order (a test can kill the bot right after)."""
+        self._fetched_event = asyncio.Event()
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.count_429 = 0
         self.count_5xx = 0
@@ -1213,7 +1216,22 @@ class TelegramEmulator:
             if generation != self._poll_generation:
                 raise BotApiError(409, "Conflict: terminated by other getUpdates request; make sure "
                                        "that only one bot instance is running")
-        return list(itertools.islice(self._pending, limit))
+        result = list(itertools.islice(self._pending, limit))
+        self.fetches.append([u["update_id"] for u in result])
+        event, self._fetched_event = self._fetched_event, asyncio.Event()
+        event.set()
+        return result
+
+    async def wait_fetched(self, update_id: int, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Wait until a getUpdates call has handed out the update (it may still be unconfirmed)."""
+        async with asyncio.timeout(timeout):
+            while not any(update_id in ids for ids in self.fetches):
+                await self._fetched_event.wait()
+
+    @property
+    def unconfirmed(self) -> list[int]:
+        """Update ids kept for getUpdates because no call has yet confirmed them with a higher offset."""
+        return [u["update_id"] for u in self._pending]
 
     async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
         url = params.get("url") or ""
