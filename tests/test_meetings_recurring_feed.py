@@ -12,8 +12,10 @@ import recurring_ical_events
 from icalendar import Calendar
 
 from bot.i18n import Translator
-from bot.meetings import render
+from bot.meetings import ics, render
+from bot.meetings.recurrence import occurrences
 from bot.storage.db import Database
+from bot.storage.models_meetings import Meeting, OccurrenceChange
 from bot.timeutil import BERLIN, local, now
 from bot.wiring import build_app
 from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
@@ -140,3 +142,22 @@ async def test_one_date_changed_moved_and_cancelled_reads_the_same_in_the_feed(t
     finally:
         await app.stop()
         await db.dispose()
+
+
+def test_a_date_changed_before_the_series_was_split_stays_with_the_new_series():
+    """After "this and all following" the old series ends; its calendar file must not bring back a later date
+    that had its own title, while the dates it keeps show theirs."""
+    start = datetime(2027, 1, 7, 18, tzinfo=BERLIN)
+    event = Meeting(id=1, uid="s@helferbot", sequence=3, place_id="06439015", title=OLD, starts_at=start,
+                    ends_at=start + timedelta(hours=2), location="Buergerhaus", topic="", organiser="",
+                    description="", status="announced", rrule="FREQ=WEEKLY;BYDAY=TH;UNTIL=20270120T000000Z",
+                    updated_at=start)
+    kept = OccurrenceChange(event_id=1, original_start=start + timedelta(days=7), status="changed", title=NEW)
+    later = OccurrenceChange(event_id=1, original_start=start + timedelta(days=21), status="changed", title="Weg")
+    calendar = Calendar.from_ical(ics.event_file(event, "Taunusstein", [kept, later]))
+    expanded = recurring_ical_events.of(calendar).between(start - timedelta(days=1), start + timedelta(days=60))
+    found = sorted((local(e["DTSTART"].dt), str(e["SUMMARY"])) for e in expanded)
+    assert found == [(start, OLD), (start + timedelta(days=7), NEW)]
+    bot = [(o.starts_at, o.title or OLD) for o in occurrences(event, [kept, later], after=start,
+                                                               before=start + timedelta(days=60))]
+    assert bot == found

@@ -13,6 +13,7 @@ from datetime import timedelta
 from icalendar import Calendar, vRecur
 from icalendar import Event as VEvent
 
+from bot.meetings.recurrence import occurrences
 from bot.meetings.render import where_text
 from bot.storage.models_meetings import CANCELLED, Meeting, OccurrenceChange
 from bot.timeutil import local, now
@@ -71,8 +72,15 @@ def overrides(event: Meeting, place_name: str, changes: Sequence[OccurrenceChang
     if not event.rrule:
         return found
     length = (event.ends_at - event.starts_at) if event.ends_at else DEFAULT_LENGTH
-    for c in changes:
-        if not c.overrides:
+    own = [c for c in changes if c.overrides]
+    if not own:
+        return found
+    # Only dates the rule still has: after "this and all following" the later ones belong to the new series.
+    first, last = min(c.original_start for c in own), max(c.original_start for c in own)
+    keys = {o.key for o in occurrences(event, (), after=first - timedelta(minutes=1),
+                                       before=last + timedelta(minutes=1))}
+    for c in own:
+        if c.original_start not in keys:
             continue
         start = c.starts_at if c.status == "moved" and c.starts_at is not None else c.original_start
         end = c.ends_at if c.status == "moved" and c.starts_at is not None and c.ends_at else start + length
