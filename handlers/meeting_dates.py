@@ -17,17 +17,18 @@ from bot.core.router import Router
 from bot.core.steps import Steps
 from bot.meetings import render, series, service
 from bot.meetings.draft import Draft
+from bot.meetings.parse import clean_location
 from bot.meetings.times import read_clock
 from bot.meetings.when import find_when
 from bot.storage.models_meetings import CANCELLED, Meeting
 from bot.timeutil import now
-from handlers.meetings import STEPS, event_id, reversed_text, show_preview, text_problem, today
+from handlers.meetings import STEPS, event_id, field_label, reversed_text, show_preview, text_problem, today
 
 ORDER = 46
 router = Router()
 log = logging.getLogger(__name__)
-CANCEL_DATE, MOVE_DATE = "event_date_cancel", "event_date_move"
-CANCEL_STEPS, MOVE_STEPS = Steps(CANCEL_DATE), Steps(MOVE_DATE)
+CANCEL_DATE, MOVE_DATE, ONLY_DATE = "event_date_cancel", "event_date_move", "event_date_only"
+CANCEL_STEPS, MOVE_STEPS, ONLY_STEPS = Steps(CANCEL_DATE), Steps(MOVE_DATE), Steps(ONLY_DATE)
 
 
 FEATURE = Feature(jobs=(series.reminder_job,))
@@ -57,6 +58,8 @@ async def list_dates(ctx: Context, payload: dict) -> None:
             label += " – " + ctx._("CANCELLED")
         elif date.moved:
             label += " – " + ctx._("moved")
+        elif date.title is not None or date.location is not None:
+            label += " – " + ctx._("changed")
         rows.append([await ctx.button(label, "event_date", {"e": event.id, "o": series.key_of(date.key)})])
     ctx.reply(ctx._("The next dates of \"{title}\":", title=event.title), buttons=rows)
 
@@ -84,7 +87,8 @@ async def show_date(ctx: Context, event: Meeting, date: series.Occurrence) -> No
             rows += message
             rows.append([await ctx.button(_("Cancel this date"), "event_date_cancel", {"e": event.id, "o": key}),
                          await ctx.button(_("Move this date"), "event_date_move", {"e": event.id, "o": key})])
-            rows.append([await ctx.button(_("Change this and all following"), "event_date_following",
+            rows.append([await ctx.button(_("Change only this date"), "event_date_only", {"e": event.id, "o": key}),
+                         await ctx.button(_("Change this and all following"), "event_date_following",
                                           {"e": event.id, "o": key})])
     ctx.reply("\n".join(lines), html=True, buttons=rows)
 
@@ -223,6 +227,45 @@ async def move_to(ctx: Context) -> None:
     await ctx.end_dialog()
     fan = await series.move_date(ctx.app, ctx.session, event, date.key, draft.starts_at, draft.ends_at)
     ctx.reply(_("Moved to {when}.", when=render.when_text(ctx.t, draft.starts_at, draft.ends_at)) + "\n"
+              + _summary(ctx, fan))
+
+
+@router.button("event_date_only")
+async def only_ask(ctx: Context, payload: dict) -> None:
+    """"Only this date", as calendar apps offer it: its title, address or time; the other dates keep theirs."""
+    event, date = await _managed(ctx, payload)
+    if event is None:
+        return
+    key = series.key_of(date.key)
+    name = payload.get("f")
+    if name == "when":
+        await move_ask(ctx, {"e": event.id, "o": key})
+    elif name in ("title", "location"):
+        await ONLY_STEPS.start(ctx, "value", {"e": event.id, "o": key, "f": name}, ask=False)
+        ctx.reply(ctx._("Please write the new {field}.", field=field_label(ctx, name)))
+    else:
+        ctx.reply(render.day_text(ctx.t, date.starts_at) + ": " + ctx._("What should change?"), buttons=[
+            [await ctx.button(field_label(ctx, f), "event_date_only", {"e": event.id, "o": key, "f": f})]
+            for f in ("title", "location", "when")])
+
+
+@router.dialog(ONLY_DATE)
+async def only_take(ctx: Context) -> None:
+    data = ONLY_STEPS.data(ctx)
+    event, date = await _managed(ctx, {"e": data.get("e"), "o": data.get("o")})
+    name = data.get("f")
+    if event is None or name not in ("title", "location"):
+        await ctx.end_dialog()
+        return
+    text = ctx.text.strip()
+    if problem := text_problem(ctx, name, text):
+        ctx.reply(problem)
+        return
+    if name == "location":
+        text = clean_location(text)
+    await ctx.end_dialog()
+    fan = await series.change_date(ctx.app, ctx.session, event, date.key, name, text)
+    ctx.reply(ctx._("Changed for {date} only.", date=render.day_text(ctx.t, date.starts_at)) + "\n"
               + _summary(ctx, fan))
 
 

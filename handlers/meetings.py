@@ -710,14 +710,15 @@ async def list_events(ctx: Context, args: str) -> None:
         else:
             mine = await service.answer_of(ctx.session, event, ctx.user)
             mark = {"yes": " ✓", "maybe": " ?", "no": " ✗"}.get(mine or "", "")
-        starts_at = event.starts_at
+        starts_at, title = event.starts_at, event.title
         if event.rrule:
             from bot.meetings import series
 
             following = await series.next_date(ctx.session, event)
             starts_at = following.starts_at if following is not None else starts_at
+            title = following.title if following is not None and following.title is not None else title
             mark += " 🔁"
         lines.append(f"{number}. {render.short_day(ctx.t, starts_at)} {render.clock(starts_at)} – "
-                     f"{event.title} ({ctx.services.places.name(event.place_id)}){mark}")
+                     f"{title} ({ctx.services.places.name(event.place_id)}){mark}")
         rows.append([await ctx.button(f"{number}. {event.title}"[:60], "event_show", {"e": event.id})])
     ctx.reply("\n".join(lines), buttons=rows)

@@ -80,6 +80,8 @@ async def week_meetings(app: App, session: AsyncSession, user: User, start: date
         return []
     from sqlalchemy import or_
 
+    from bot.meetings import series
+
     query = select(Meeting).where(or_(*[scope.covering(Meeting.place_id, p) for p in places])).where(
         or_(Meeting.rrule != "", Meeting.starts_at.between(start, end)))
     grouped: dict[str, list[tuple[datetime, Meeting, bool]]] = {}
@@ -87,7 +89,8 @@ async def week_meetings(app: App, session: AsyncSession, user: User, start: date
         changes = list(await session.scalars(select(OccurrenceChange).where(OccurrenceChange.event_id == event.id)))
         for date_ in recurrence.occurrences(event, changes, after=start, before=end, include_cancelled=True):
             name = service.place_name(app, event.place_id)
-            grouped.setdefault(name, []).append((date_.starts_at, event, date_.cancelled or event.status == CANCELLED))
+            own = series.single(event, date_) if event.rrule else event  # a date's own title or address
+            grouped.setdefault(name, []).append((date_.starts_at, own, date_.cancelled or event.status == CANCELLED))
     return [(name, sorted(items, key=lambda i: (i[0], i[1].id))) for name, items in sorted(grouped.items())]
 
 

@@ -161,6 +161,9 @@ class Occurrence:
     cancelled: bool = False
     moved: bool = False
     reason: str = ""
+    title: str | None = None
+    """This date's own title (None: the series' title), and below its own address."""
+    location: str | None = None
 
 
 def occurrences(event, changes: Iterable = (), *, after: datetime, before: datetime,
@@ -189,15 +192,18 @@ def occurrences(event, changes: Iterable = (), *, after: datetime, before: datet
             end = datetime.combine((naive + length).date(), (naive + length).time(), tzinfo=BERLIN)
         cancelled = moved = False
         reason = ""
+        title = location = None
         if change is not None:
             reason = change.reason or ""
             if change.status == "cancelled":
                 cancelled = True
-            elif change.status == "moved" and change.starts_at is not None:
-                start, end, moved = local(change.starts_at), change.ends_at and local(change.ends_at), True
+            else:
+                title, location = getattr(change, "title", None), getattr(change, "location", None)
+                if change.status == "moved" and change.starts_at is not None:
+                    start, end, moved = local(change.starts_at), change.ends_at and local(change.ends_at), True
         if not (after <= start < before) or cancelled and not include_cancelled:
             continue
-        found.append(Occurrence(key, start, end, cancelled, moved, reason))
+        found.append(Occurrence(key, start, end, cancelled, moved, reason, title, location))
     return sorted(found, key=lambda o: o.starts_at)
 
 

@@ -77,8 +77,9 @@ async def occurrence(session: AsyncSession, event: Meeting, key: datetime) -> Oc
 
 def single(event: Meeting, date: Occurrence) -> Meeting:
     """A transient copy of `event` for one date, for the texts of reminders and notices about that date."""
-    return Meeting(id=event.id, uid=event.uid, title=event.title, starts_at=date.starts_at, ends_at=date.ends_at,
-                 place_id=event.place_id, location=event.location, topic=event.topic, organiser=event.organiser,
+    return Meeting(id=event.id, uid=event.uid, title=date.title if date.title is not None else event.title,
+                 starts_at=date.starts_at, ends_at=date.ends_at, place_id=event.place_id,
+                 location=date.location if date.location is not None else event.location, topic=event.topic, organiser=event.organiser,
                  description=event.description, status=CANCELLED if date.cancelled else event.status, rrule="",
                  cancel_reason=date.reason)
 
@@ -269,8 +270,39 @@ async def move_date(app: App, session: AsyncSession, event: Meeting, key: dateti
     await drop_reminders(session, event.id, key)
     await top_up(app, session, event)
     name = service.place_name(app, event.place_id)
-    before, after = single(event, date), single(event, Occurrence(key, starts_at, ends_at, moved=True))
+    before = single(event, date)
+    after = single(event, Occurrence(key, starts_at, ends_at, moved=True, title=date.title, location=date.location))
     return await _tell(app, session, event, lambda t: render.change_notice(t, after, name, ["when"], before, name))
+
+
+async def change_date(app: App, session: AsyncSession, event: Meeting, key: datetime, name: str,
+                      value: str) -> service.Fanout:
+    """"Only this date": its own title or address (`name` "title" or "location"), the other dates keep theirs."""
+    date = await occurrence(session, event, key)
+    if date is None or date.cancelled or name not in ("title", "location"):
+        return service.Fanout()
+    before = single(event, date)
+    if getattr(before, name) == value:
+        return service.Fanout()
+    row = await session.scalar(select(OccurrenceChange).where(
+        OccurrenceChange.event_id == event.id, OccurrenceChange.original_start == key))
+    if row is None:
+        row = OccurrenceChange(event_id=event.id, original_start=key, status="changed", created_at=now(), reason="")
+        session.add(row)
+    setattr(row, name, None if value == getattr(event, name) else value)
+    event.sequence += 1
+    event.updated_at = now()
+    await session.flush()
+    after = single(event, (await occurrence(session, event, key)))
+    await _refresh_reminders(app, session, event, key)
+    place = service.place_name(app, event.place_id)
+    return await _tell(app, session, event, lambda t: render.change_notice(t, after, place, [name], before, place))
+
+
+async def _refresh_reminders(app: App, session: AsyncSession, event: Meeting, key: datetime) -> None:
+    """Reminders already queued for the date carry its old text: queue them anew."""
+    await drop_reminders(session, event.id, key)
+    await top_up(app, session, event)
 
 
 async def change_following(app: App, session: AsyncSession, event: Meeting, key: datetime,

@@ -50,7 +50,7 @@ class Meeting(Base):
 
 
 class OccurrenceChange(Base):
-    """One date of a recurring meeting cancelled or moved: EXDATE (and RDATE for the new date) in the .ics."""
+    """One date of a recurring meeting cancelled, moved or changed ("changed": its own title or address)."""
 
     __tablename__ = "event_occurrence_changes"
     __table_args__ = (
@@ -66,7 +66,16 @@ class OccurrenceChange(Base):
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    title: Mapped[str | None] = mapped_column(sa.String(200))
+    """A title for this date only (None: the series' title); with it or `location` the date is an override."""
+    location: Mapped[str | None] = mapped_column(sa.String(255))
+    """An address or room for this date only (None: the series' one)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    @property
+    def overrides(self) -> bool:
+        """Title or address changed for this date: a RECURRENCE-ID VEVENT in the .ics, not EXDATE/RDATE."""
+        return self.status != "cancelled" and (self.title is not None or self.location is not None)
 
 
 class Subscription(Base):
