@@ -42,3 +42,14 @@ def test_no_text_is_translated_differently_in_two_catalogs():
     from bot.i18n import catalog_conflicts
 
     assert catalog_conflicts("de") == []
+
+
+def test_every_catalog_loads_as_the_bot_loads_it():
+    """The bot compiles each .po in memory with gettext at the first message; a broken header (a Plural-Forms
+    that runs into the next line) would fail there, for every person speaking that language."""
+    from bot.i18n import LANGUAGES, translations
+
+    for language in LANGUAGES:
+        translations.cache_clear()
+        t = translations(language)
+        assert all(t.ngettext("{n} claim", "{n} claims", n) for n in range(0, 30)), language
