@@ -29,7 +29,7 @@ from bot.storage.models import DialogState, SeenEvent, User
 from bot.timeutil import now
 
 if TYPE_CHECKING:
-    from bot.core.features import Route
+    from bot.core.features import Eraser, PrivacySection, Retention, Route
     from bot.platforms.base import Adapter
     from bot.services import Services
 
@@ -70,6 +70,10 @@ class App:
         self.on_start: list[BackgroundJob] = []
         """One-off tasks before the platforms start (e.g. loading the shipped directory on first start)."""
         self.routes: list[Route] = []
+        self.privacy_sections: list[PrivacySection] = []
+        self.erasers: list[Eraser] = []
+        self.retention: list[Retention] = []
+        """The features' privacy hooks, run by bot/privacy.py (export, /loeschen, the daily retention job)."""
         self._worker_tasks: list[asyncio.Task] = []
         self._job_tasks: list[asyncio.Task] = []
         self.bot_usernames: dict[str, str] = {}
@@ -83,6 +87,9 @@ class App:
         if feature.routes and not self.routes and self.config.bot.http_port:
             self.jobs.append(http.serve)
         self.routes.extend(feature.routes)
+        self.privacy_sections.extend(feature.privacy_sections)
+        self.erasers.extend(feature.erase)
+        self.retention.extend(feature.retention)
 
     def _committed(self, info: dict) -> None:
         if info.pop(outbox.QUEUED, False):
