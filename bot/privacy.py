@@ -1,9 +1,11 @@
 """What the bot keeps about a person, handing it over, forgetting it, and forgetting old things on time.
 
-Export and deletion walk every table with a foreign key to `users.id` instead of a hand-kept list, so a table a
-feature adds later is exported and cleaned up without anyone remembering to do it here. Claims are the exception
-the law makes: they are accounting records, so deletion detaches them from the chat account (the foreign key is
-set to NULL) and the daily retention job removes them only when the retention period has ended.
+Each feature declares its own privacy hooks in its `Feature` (bot/core/features.py): its /meinedaten sections,
+what /loeschen does to its records, what the retention job deletes. This module runs the hooks the app was given
+and knows no feature's tables. Export and deletion then still walk every table with a foreign key to `users.id`
+instead of a hand-kept list, so a table nobody declared is exported and cleaned up all the same. Claims are the
+exception the law makes: they are accounting records, so deletion detaches them from the chat account (the
+foreign key is set to NULL) and their retention hook removes them only when the retention period has ended.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import base64
 import dataclasses
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,11 +27,13 @@ from bot.config import ConfigError
 from bot.core import buttons, outbox
 from bot.storage.base import Base
 from bot.storage.models import ChoiceMenu, DialogState, SeenEvent, User
-from bot.storage.models_claims import AuditEntry, Claim, PayoutBatch, Receipt
-from bot.timeutil import local, now
+from bot.timeutil import now
 
 if TYPE_CHECKING:
     from bot.core.app import App
+    from bot.core.features import Eraser, PrivacySection
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,6 @@ SKIPPED_TABLES = {"button_tokens"}
 """Internal keys behind buttons: nothing a person could read, and secrets while they are valid."""
 DROPPED_TABLES = {"deliveries", "event_recipients"}
 """Rows that name a private chat: deleted with the person instead of kept with the link set to NULL."""
-FINAL_CLAIM_STATES = ("paid", "rejected", "withdrawn")
 ACCOUNTING_RECORDS = {
     ("claims", "holder"), ("claims", "purpose"), ("claims", "from_text"), ("claims", "to_text"),
     ("claims", "round_table"), ("claims", "reject_reason"), ("claim_receipts", "filename"),
@@ -129,11 +133,13 @@ def _row(table: sa.Table, row: sa.Row) -> dict[str, Any]:
     return out
 
 
-async def export_readable(session: AsyncSession, user: User, t, gazetteer):
-    """The export for the person: sections in their language (bot.privacy_export), every table covered."""
+async def export_readable(session: AsyncSession, user: User, t, gazetteer,
+                          sections: Sequence[PrivacySection] = ()):
+    """The export for the person: the core's and the features' `sections` in their language
+    (bot.privacy_export), then every other table that links to them, raw."""
     from bot.privacy_export import build
 
-    return await build(session, user, t, gazetteer, raw_rest=_rows_not_covered)
+    return await build(session, user, t, gazetteer, sections=sections, raw_rest=_rows_not_covered)
 
 
 async def _rows_not_covered(session: AsyncSession, user: User, covered: set[str]) -> dict[str, list[dict]]:
@@ -182,26 +188,26 @@ def _fallback(value: Any) -> Any:
 @dataclass
 class Deleted:
     rows: dict[str, int]
-    claims_kept: int
-    owned: Any = None
-    """What others saw of the person (bot.privacy_owned.Erased): directory entries, organiser names."""
+    """Rows the generic walk deleted or detached, by table."""
+    outcomes: list[Any]
+    """What each feature's eraser reports, for the answer to the person."""
+
+    def outcome(self, kind: type[T]) -> T | None:
+        return next((o for o in self.outcomes if isinstance(o, kind)), None)
 
 
-async def delete_user(session: AsyncSession, user: User, *, hand_over_entries: bool = False) -> Deleted:
-    """Delete the person and everything that is theirs; claims stay, detached, until their retention ends.
+async def delete_user(session: AsyncSession, user: User, erasers: Iterable[Eraser] = (), *,
+                      choices: frozenset[str] = frozenset()) -> Deleted:
+    """Delete the person and everything that is theirs: first what each feature's eraser does (claims stay,
+    detached, until their retention ends), then every row still linked to them.
 
     Runs in the caller's transaction: the confirmation, the deletion and its answer commit together.
     """
-    from bot.privacy_owned import erase_owned
-
     await session.flush()
     uid = user.id
     counts: dict[str, int] = {}
-    owned = await erase_owned(session, uid, hand_over_entries=hand_over_entries)
-    claims_kept = await session.scalar(sa.select(sa.func.count()).where(Claim.user_id == uid)) or 0
-    used = sa.select(Claim.receipt_id).where(Claim.receipt_id.is_not(None))
-    result = await session.execute(sa.delete(Receipt).where(Receipt.user_id == uid, Receipt.id.not_in(used)))
-    counts["claim_receipts"] = result.rowcount or 0
+    outcomes = [await erase(session, user, choices) for erase in erasers]
+    await session.flush()
     if user.dm_chat_id:
         await session.execute(sa.delete(ChoiceMenu).where(
             ChoiceMenu.platform == user.platform, ChoiceMenu.chat_id == user.dm_chat_id))
@@ -216,21 +222,15 @@ async def delete_user(session: AsyncSession, user: User, *, hand_over_entries: b
             counts[table.name] = counts.get(table.name, 0) + result.rowcount
     await session.execute(sa.delete(User).where(User.id == uid))
     session.expunge_all()
-    log.info("deleted user %d on request (%d claims kept without the link)", uid, claims_kept)
-    return Deleted(counts, claims_kept, owned)
+    log.info("deleted user %d on request", uid)
+    return Deleted(counts, [o for o in outcomes if o is not None])
 
 
-def claims_retention_cutoff(years: int, at: datetime) -> datetime:
-    """Records last changed before this moment have completed `years` full calendar years after their year."""
-    return datetime(local(at).year - years, 1, 1, tzinfo=local(at).tzinfo)
-
-
-async def enforce_retention(
-    session: AsyncSession, policy: PrivacySettings, *, keep_iban_after_payout: bool = False,
-    at: datetime | None = None,
-) -> dict[str, int]:
-    """Delete what has outlived its purpose; returns how many rows of each kind went."""
+async def enforce_retention(app: App, session: AsyncSession, at: datetime | None = None) -> dict[str, int]:
+    """Delete what has outlived its purpose: the core's records here, the features' by their retention hooks;
+    returns how many rows of each kind went."""
     at = at or now()
+    policy = settings(app)
     done: dict[str, int] = {}
 
     async def run(name: str, statement) -> None:
@@ -242,37 +242,14 @@ async def enforce_retention(
     await run("seen_events", sa.delete(SeenEvent).where(SeenEvent.seen_at < at - timedelta(days=SEEN_EVENTS_DAYS)))
     await run("dialog_states", sa.delete(DialogState).where(DialogState.expires_at < at - DIALOG_GRACE))
     await run("choice_menus", sa.delete(ChoiceMenu).where(ChoiceMenu.created_at < at - buttons.MENU_TTL))
-    if not keep_iban_after_payout:
-        await run("paid_ibans", sa.update(Claim).where(Claim.status == "paid", Claim.iban_encrypted.is_not(None))
-                  .values(iban_encrypted=None))
-    from bot.claims.escalation import expire_undecided
-
-    done.update(await expire_undecided(session, at - timedelta(days=policy.open_claims_expire_days), at))
-    cutoff = claims_retention_cutoff(policy.claims_retention_years, at)
-    old = sa.select(Claim.id).where(Claim.status.in_(FINAL_CLAIM_STATES), Claim.updated_at < cutoff)
-    receipts = sa.select(Claim.receipt_id).where(Claim.id.in_(old), Claim.receipt_id.is_not(None))
-    receipt_ids = list(await session.scalars(receipts))
-    await run("claims", sa.delete(Claim).where(Claim.id.in_(old)))
-    if receipt_ids:
-        await run("claim_receipts", sa.delete(Receipt).where(Receipt.id.in_(receipt_ids)))
-    from bot.claims.identity import forget_unused
-
-    done["person_links"] = await forget_unused(session)
-    emptied = sa.select(Claim.batch_id).where(Claim.batch_id.is_not(None))
-    await run("claim_batches", sa.delete(PayoutBatch).where(
-        PayoutBatch.created_at < cutoff, PayoutBatch.id.not_in(emptied)))
-    # The log of a removed record goes with it (the database refuses this while the claim or batch exists).
-    await run("claim_audit", sa.delete(AuditEntry).where(
-        sa.or_(AuditEntry.claim_id.is_not(None), AuditEntry.batch_id.is_not(None)),
-        sa.or_(AuditEntry.claim_id.is_(None), AuditEntry.claim_id.not_in(sa.select(Claim.id))),
-        sa.or_(AuditEntry.batch_id.is_(None), AuditEntry.batch_id.not_in(sa.select(PayoutBatch.id)))))
+    for hook in app.retention:
+        done.update(await hook(app, session, at))
     return done
 
 
 async def run_retention(app: App, at: datetime | None = None) -> dict[str, int]:
-    keep = app.services.claims.settings.payout.keep_iban_after_payout
     async with app.db.session() as session:
-        done = await enforce_retention(session, settings(app), keep_iban_after_payout=keep, at=at)
+        done = await enforce_retention(app, session, at)
         await session.commit()
     log.info("retention: %s", ", ".join(f"{k}={v}" for k, v in sorted(done.items()) if v) or "nothing to do")
     return done

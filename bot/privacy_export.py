@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -134,7 +134,7 @@ class Reader:
 
 SectionBuilder = Callable[[Reader], Awaitable[Section | None]]
 BUILDERS: list[tuple[str, SectionBuilder]] = []
-"""(table the section covers, builder); a feature adds its own with `section`."""
+"""The core's sections: (table the section covers, builder). A feature declares its own in its `Feature`."""
 
 
 def section(table: str):
@@ -233,24 +233,24 @@ def _plain_json(value: Any) -> str | None:
 
 # --- putting it together -------------------------------------------------------------------------------------
 
-async def build(session: AsyncSession, user: User, t: Translator, gazetteer, *, raw_rest) -> Export:
-    """Every section with records, then any other table that links to the person, as raw rows."""
-    from bot import privacy_export_features  # noqa: F401  (registers the features' sections)
-
+async def build(session: AsyncSession, user: User, t: Translator, gazetteer, *,
+                sections: Sequence[tuple[str, SectionBuilder]] = (), raw_rest) -> Export:
+    """The core's and the features' sections with records, then any other table that links to the person, as raw
+    rows."""
     reader = Reader(session, user, t, Places(gazetteer))
-    sections: list[Section] = []
+    found_sections: list[Section] = []
     covered: set[str] = set()
-    for table, builder in BUILDERS:
+    for table, builder in (*BUILDERS, *sections):
         covered.add(table)
         found = await builder(reader)
         if found is not None and found.records:
-            sections.append(found)
+            found_sections.append(found)
     messages = await _messages(reader)
     if messages is not None:
-        sections.append(messages)
+        found_sections.append(messages)
     for table, rows in (await raw_rest(session, user, covered)).items():
-        sections.append(Section(table, table, [{k: _raw(v) for k, v in row.items()} for row in rows]))
-    return Export(t.language, now(), sections)
+        found_sections.append(Section(table, table, [{k: _raw(v) for k, v in row.items()} for row in rows]))
+    return Export(t.language, now(), found_sections)
 
 
 def _raw(value: Any) -> Value:

@@ -18,6 +18,7 @@ import logging
 from datetime import date, timedelta
 
 from bot.claims import accounts, amounts, editing, escalation, quota, receipts, sanitize, texts, workflow
+from bot.claims import privacy as claims_privacy
 from bot.claims.crypto import masked
 from bot.claims.rules import TICKET
 from bot.core.context import Context
@@ -736,4 +737,5 @@ async def purge_receipts(app) -> None:
 
 
 
-FEATURE = Feature(jobs=(purge_receipts, escalation.reminder_job))
+FEATURE = Feature(jobs=(purge_receipts, escalation.reminder_job), privacy_sections=claims_privacy.SECTIONS,
+                  erase=(claims_privacy.erase,), retention=(claims_privacy.retention,))

@@ -9,6 +9,7 @@ from bot import directory
 from bot.core.context import Context
 from bot.core.features import Feature
 from bot.core.router import Router
+from bot.directory import privacy as directory_privacy
 from bot.i18n import N_
 from knowledge.topics import TOPICS, topic_in_text
 
@@ -29,7 +30,8 @@ async def load_seed(app) -> None:
         await session.commit()
 
 
-FEATURE = Feature(on_start=(load_seed,))
+FEATURE = Feature(on_start=(load_seed,), privacy_sections=directory_privacy.SECTIONS,
+                  erase=(directory_privacy.erase,))
 
 
 def topic_label(ctx: Context, key: str) -> str:

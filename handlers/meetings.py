@@ -19,6 +19,7 @@ from bot.core.steps import Steps
 from bot.i18n import N_
 from bot.meetings import feed, ics, recurrence, render, scope, service
 from bot.meetings import fields as text_fields
+from bot.meetings import privacy as meetings_privacy
 from bot.meetings.draft import OPTIONAL, Draft
 from bot.meetings.parse import clean_location, parse_announcement
 from bot.meetings.public_holidays import holiday_on
@@ -43,7 +44,8 @@ _INTENT = re.compile(
 )
 
 
-FEATURE = Feature(routes=(("GET", feed.ROUTE, feed.handle),))
+FEATURE = Feature(routes=(("GET", feed.ROUTE, feed.handle),), privacy_sections=meetings_privacy.SECTIONS,
+                  erase=(meetings_privacy.erase,))
 """Calendar feeds over HTTP; the settings and the quiet-hours policy are `ctx.services.meetings`."""
 
 

@@ -11,10 +11,13 @@ import html
 import logging
 
 from bot import privacy, roles
+from bot.claims import privacy as claims_privacy
 from bot.core.context import Context
 from bot.core.features import Feature
 from bot.core.router import Router
+from bot.directory import privacy as directory_privacy
 from bot.i18n import N_
+from bot.meetings import privacy as meetings_privacy
 from bot.messages import OutgoingFile
 from bot.timeutil import now
 
@@ -108,7 +111,8 @@ async def statement_details(ctx: Context, payload: dict) -> None:
 @router.command("meinedaten", "mydata", description=N_("Send me everything you store about me"), private_only=True,
                 keeps_dialog=True)
 async def my_data(ctx: Context, args: str) -> None:
-    export = await privacy.export_readable(ctx.session, ctx.user, ctx.t, ctx.services.places.gazetteer)
+    export = await privacy.export_readable(ctx.session, ctx.user, ctx.t, ctx.services.places.gazetteer,
+                                           ctx.app.privacy_sections)
     stamp = now().strftime("%Y-%m-%d")
     ctx.reply(
         ctx._("Here is everything I store about you: a page to read on your phone, and the same as a JSON file "
@@ -120,29 +124,28 @@ async def my_data(ctx: Context, args: str) -> None:
 
 @router.command("loeschen", "delete", description=N_("Delete my account and my data"), private_only=True)
 async def delete(ctx: Context, args: str) -> None:
-    from bot.privacy_owned import owned_by
-
     _ = ctx._
-    owned = await owned_by(ctx.session, ctx.user.id)
+    entries = await directory_privacy.entries_of(ctx.session, ctx.user.id)
+    organised = await meetings_privacy.named_as_organiser(ctx.session, ctx.user.id)
     years = ctx.services.privacy.settings.claims_retention_years
     parts = [_("Do you really want me to delete your account? Your roles, subscriptions, answers to meetings, "
                "open dialogs and saved account details will be deleted. This cannot be undone.")]
-    if owned.entries:
+    if entries:
         parts.append(ctx.ngettext(
             "Your entry in the contact directory ({places}) is shown to everyone who asks for a contact. I delete "
             "it too, unless you want to hand it over to the admins for your successor.",
             "Your entries in the contact directory ({places}) are shown to everyone who asks for a contact. "
             "I delete them too, unless you want to hand them over to the admins for your successor.",
-            len(owned.entries), places=", ".join(sorted({place_name(ctx, e.place_id) for e in owned.entries}))))
-    if owned.meetings:
+            len(entries), places=", ".join(sorted({place_name(ctx, e.place_id) for e in entries}))))
+    if organised:
         parts.append(ctx.ngettext(
             "Your name is removed from the meeting you announced; the meeting stays for those who follow it.",
             "Your name is removed from the meetings you announced; the meetings stay for those who follow "
-            "them.", owned.meetings))
+            "them.", organised))
     parts.append(_("What stays: travel-cost claims are accounting records. They are kept for {years} years, but no "
                    "longer linked to you.", years=years))
     choices = [[await ctx.button(_("Yes, delete everything"), "privacy_delete", single_use=True)]]
-    if owned.entries:
+    if entries:
         choices.append([await ctx.button(_("Delete, hand my directory entry over"), "privacy_delete",
                                          {"hand_over": True}, single_use=True)])
     choices.append([await ctx.button(_("No, keep my account"), "privacy_keep", single_use=True)])
@@ -161,33 +164,34 @@ async def delete_confirmed(ctx: Context, payload: dict) -> None:
     uid = ctx.user.id
     handed_over_to = []
     if hand_over:
-        from bot.privacy_owned import owned_by
-
-        for entry in (await owned_by(ctx.session, ctx.user.id)).entries:
+        for entry in await directory_privacy.entries_of(ctx.session, uid):
             people = await ctx.app.users_with_role(ctx.session, roles.COORDINATOR, entry.place_id)
             handed_over_to.append((entry.place_id, [p for p in people if p.id != uid]))
-    done = await privacy.delete_user(ctx.session, ctx.user, hand_over_entries=hand_over)
+    choices = frozenset({directory_privacy.HAND_OVER}) if hand_over else frozenset()
+    done = await privacy.delete_user(ctx.session, ctx.user, ctx.app.erasers, choices=choices)
     text = _("Done: your account and everything linked to it have been deleted.")
-    owned = done.owned
-    if owned.entries_deleted:
+    entries = done.outcome(directory_privacy.EntriesErased) or directory_privacy.EntriesErased()
+    unnamed = done.outcome(meetings_privacy.OrganiserNamesCleared)
+    kept = done.outcome(claims_privacy.ClaimsKept)
+    if entries.deleted:
         text += "\n\n" + ctx.ngettext("Your directory entry has been deleted.",
-                                       "Your directory entries have been deleted.", owned.entries_deleted)
-    if owned.entries_handed_over:
+                                       "Your directory entries have been deleted.", entries.deleted)
+    if entries.handed_over:
         text += "\n\n" + ctx.ngettext(
             "Your directory entry stays as it is until an admin or coordinator changes it; it is no longer linked "
             "to you.",
             "Your directory entries stay as they are until an admin or coordinator changes them; they are no "
-            "longer linked to you.", len(owned.entries_handed_over))
-    if owned.meetings_unnamed:
+            "longer linked to you.", len(entries.handed_over))
+    if unnamed is not None and unnamed.meetings:
         text += "\n\n" + ctx.ngettext("Your name was removed from the meeting you announced.",
                                        "Your name was removed from the meetings you announced.",
-                                       owned.meetings_unnamed)
-    if done.claims_kept:
+                                       unnamed.meetings)
+    if kept is not None and kept.claims:
         text += "\n\n" + ctx.ngettext(
             "Your {n} travel-cost claim is kept as an accounting record, without any link to you, for {years} "
             "years; then it is deleted.",
             "Your {n} travel-cost claims are kept as accounting records, without any link to you, for {years} "
-            "years; then they are deleted.", done.claims_kept,
+            "years; then they are deleted.", kept.claims,
             years=ctx.services.privacy.settings.claims_retention_years,
         )
     text += "\n\n" + _("If you write to me again, I will start with a new, empty account.")

@@ -176,3 +176,33 @@ async def test_a_dialog_open_during_the_upgrade_goes_on_in_the_private_chat(scra
     private = anna_in(app, "private")
     await private.say("Stuttgart")
     assert ASKED_TO in private.text
+
+
+async def expire_the_dialog(app) -> None:
+    async with app.db.session() as session:
+        await session.execute(update(DialogState).values(expires_at=now() - timedelta(minutes=1)))
+        await session.commit()
+
+
+@pytest.mark.parametrize("answer", ["typed", "button"])
+async def test_an_expired_dialog_is_closed_the_same_way_for_a_typed_answer_and_a_button(app, answer):
+    """Back the next day, Anna answers the open question: typed or tapped, she hears the dialog had expired, and
+    the old answer neither moves it on nor opens it again."""
+    anna = anna_in(app, "private")
+    await anna.say("/fahrtkosten")
+    await anna.say("stuttgart")
+    await anna.say("nurtingen")
+    assert "Wo war Ihr ehrenamtlicher Einsatz?" in anna.text
+    asked = anna.replies
+    await expire_the_dialog(app)
+
+    if answer == "typed":
+        await anna.say("nurtingen")
+    else:
+        await anna.press("Nürtingen", asked)
+
+    assert "Ihr vorheriger Dialog war abgelaufen, deshalb habe ich ihn geschlossen." in anna.text
+    assert "An welchem Tag" not in anna.text and "went wrong" not in anna.text
+    assert await dialog_of(app, anna) is None
+    await anna.say("nurtingen")  # and the next answer is no longer read as part of the claim
+    assert "abgelaufen" not in anna.text and await dialog_of(app, anna) is None

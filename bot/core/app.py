@@ -27,11 +27,11 @@ from bot.messages import ButtonPress, Event, IncomingMessage, OutgoingFile, Repl
 from bot.metrics import Metrics
 from bot.roles import Superadmins
 from bot.storage.db import Database
-from bot.storage.models import SeenEvent, User
+from bot.storage.models import DialogState, SeenEvent, User
 from bot.timeutil import now
 
 if TYPE_CHECKING:
-    from bot.core.features import Route
+    from bot.core.features import Eraser, PrivacySection, Retention, Route
     from bot.platforms.base import Adapter
     from bot.services import Services
 
@@ -77,6 +77,10 @@ class App:
         self.on_start: list[BackgroundJob] = []
         """One-off tasks before the platforms start (e.g. loading the shipped directory on first start)."""
         self.routes: list[Route] = []
+        self.privacy_sections: list[PrivacySection] = []
+        self.erasers: list[Eraser] = []
+        self.retention: list[Retention] = []
+        """The features' privacy hooks, run by bot/privacy.py (export, /loeschen, the daily retention job)."""
         self._worker_tasks: list[asyncio.Task] = []
         self._job_tasks: list[asyncio.Task] = []
         self._lease_task: asyncio.Task | None = None
@@ -93,6 +97,9 @@ class App:
         if feature.routes and not self.routes and self.config.bot.http_port:
             self.jobs.append(http.serve)
         self.routes.extend(feature.routes)
+        self.privacy_sections.extend(feature.privacy_sections)
+        self.erasers.extend(feature.erase)
+        self.retention.extend(feature.retention)
 
     def _committed(self, info: dict) -> None:
         if info.pop(outbox.QUEUED, False):
@@ -255,13 +262,7 @@ class App:
             ctx.reply(_("That message is too long for me (at most {limit} characters). Please send it shorter.",
                         limit=limit))
             return
-        state = await dialogs.current(ctx.session, ctx.user)
-        if state is not None and not dialogs.started_in(state, event.chat_id, event.is_group):
-            state = None  # it waits in its own chat; here the message is handled as if there were none
-        if state is not None and dialogs.expired(state):
-            await dialogs.end(ctx.session, ctx.user)
-            state = None
-            ctx.reply(_("Your previous dialog had expired, so I closed it."))
+        state = await self._open_dialog(ctx, this_chat_only=True)
         ctx.dialog = state
         parsed = parse_command(text, self.bot_usernames.get(event.platform, ""))
         if parsed is None and state is not None and text.casefold().strip(" .!") in CANCEL_WORDS:
@@ -323,9 +324,22 @@ class App:
         if handler is None:
             ctx.reply(_("This button is not valid (any more). Nothing was done. Send /help to start again."))
             return
-        state = await dialogs.current(ctx.session, ctx.user)
-        ctx.dialog = state if state is not None and not dialogs.expired(state) else None
+        ctx.dialog = await self._open_dialog(ctx, this_chat_only=False)
         await handler(ctx, dict(row.payload))
+
+    async def _open_dialog(self, ctx: Context, *, this_chat_only: bool) -> DialogState | None:
+        """The person's open dialog. One that has expired is closed and they are told so, whether they typed an
+        answer or pressed one of its buttons: a stale answer never moves it on or brings it back silently."""
+        state = await dialogs.current(ctx.session, ctx.user)
+        if state is None:
+            return None
+        if this_chat_only and not dialogs.started_in(state, ctx.event.chat_id, ctx.event.is_group):
+            return None  # it waits in its own chat; here the message is handled as if there were none
+        if dialogs.expired(state):
+            await dialogs.end(ctx.session, ctx.user)
+            ctx.reply(ctx._("Your previous dialog had expired, so I closed it."))
+            return None
+        return state
 
     async def point_to_private(self, ctx: Context) -> None:
         """In a group, personal matters move to the private chat; the group never sees them."""
