@@ -26,12 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.language_guess import guess  # noqa: E402
-from knowledge.intent_words import fold, intents_in, lexicon, words  # noqa: E402
+from knowledge.intent_words import fold, intents_in, place_words  # noqa: E402
 
 DATA = Path(__file__).with_name("data")
 ALL = ["de", "en", "uk", "ru", "tr", "ar", "fa"]
 PRIORITY = ["contact", "cancel", "help", "thanks", "greeting"]
-TURKISH_CASE = re.compile(r"'(?:da|de|ta|te|dan|den|tan|ten|a|e|ya|ye)\b")
 
 
 def lexicon_intent(text: str, language: str) -> str | None:
@@ -41,16 +40,7 @@ def lexicon_intent(text: str, language: str) -> str | None:
 
 def lexicon_place(text: str, language: str) -> str | None:
     """What is left in Latin letters once the language's own words are taken out (place names stay German)."""
-    tokens = words(TURKISH_CASE.sub("", text.replace("’", "'")))
-    covered = [False] * len(tokens)
-    for phrases in lexicon().get(language, {}).values():
-        for phrase in phrases:
-            wanted = phrase.split()
-            for i in range(len(tokens) - len(wanted) + 1):
-                if tokens[i:i + len(wanted)] == wanted:
-                    covered[i:i + len(wanted)] = [True] * len(wanted)
-    rest = [t for t, c in zip(tokens, covered, strict=True) if not c and re.fullmatch(r"[a-z][a-z.\-]*", t)]
-    return " ".join(rest) or None
+    return place_words(text, language)
 
 
 def expected_place(name: str) -> str:
