@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import http, language_guess, users
 from bot.config import Config
 from bot.core import buttons, dialogs, outbox, understood
-from bot.core.context import ButtonSpec, Context, Text
+from bot.core.context import Context, Text
 from bot.core.features import Feature, Job
 from bot.core.leases import Answer, Leases
 from bot.core.outage import DatabaseUnavailable, Outage, is_outage
@@ -23,7 +23,7 @@ from bot.core.outbox import DeliveryWorker, QuietHours
 from bot.core.ratelimit import UserLimits
 from bot.core.router import Command, Router, parse_command
 from bot.i18n import LANGUAGES, Translator
-from bot.messages import ButtonPress, Event, IncomingMessage, OutgoingFile, Reply
+from bot.messages import ButtonPress, Event, IncomingMessage, Reply
 from bot.metrics import Metrics
 from bot.roles import Superadmins
 from bot.storage.db import Database
@@ -383,24 +383,9 @@ class App:
             await session.commit()
 
     # --- pushes ----------------------------------------------------------------------------------------------
-    async def notify(
-        self,
-        session: AsyncSession,
-        recipient: User,
-        text: Text,
-        *,
-        buttons_spec: list[list[ButtonSpec]] | None = None,
-        html: bool = False,
-        file: OutgoingFile | None = None,
-        kind: str = "message",
-        dedupe_key: str | None = None,
-        not_before: datetime | None = None,
-        quiet_hours: bool = False,
-    ) -> bool:
-        return await self.services.notifier.notify(
-            session, recipient, text, buttons_spec=buttons_spec, html=html, file=file, kind=kind,
-            dedupe_key=dedupe_key, not_before=not_before, quiet_hours=quiet_hours,
-        )
+    async def notify(self, session: AsyncSession, recipient: User, text: Text, **options: Any) -> bool:
+        """`Notifier.notify` for services that hold the app (the options are the notifier's)."""
+        return await self.services.notifier.notify(session, recipient, text, **options)
 
     def wake_workers(self) -> None:
         for worker in self.workers.values():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -148,21 +148,7 @@ class Context:
         self.dialog = None
 
     # --- pushes to other people ------------------------------------------------------------------------------
-    async def notify(
-        self,
-        recipient: User,
-        text: Text,
-        *,
-        buttons_spec: list[list[ButtonSpec]] | None = None,
-        html: bool = False,
-        file: OutgoingFile | None = None,
-        kind: str = "message",
-        dedupe_key: str | None = None,
-        not_before: datetime | None = None,
-        quiet_hours: bool = False,
-    ) -> bool:
-        """Queue a message to another user in their own language; False if they have no reachable chat."""
-        return await self.services.notifier.notify(
-            self.session, recipient, text, buttons_spec=buttons_spec, html=html, file=file, kind=kind,
-            dedupe_key=dedupe_key, not_before=not_before, quiet_hours=quiet_hours,
-        )
+    async def notify(self, recipient: User, text: Text, **options: Any) -> bool:
+        """Queue a message to another user in their own language (`Notifier.notify`, in this transaction); False
+        if they have no reachable chat."""
+        return await self.services.notifier.notify(self.session, recipient, text, **options)
