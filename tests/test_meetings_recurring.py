@@ -11,7 +11,7 @@ from holidays import country_holidays
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot import outbox
+from bot.core import outbox
 from bot.i18n import Translator
 from bot.meetings import series, service
 from bot.meetings.recurrence import describe, find_rule, occurrences
