@@ -1,13 +1,13 @@
 """Accuracy and speed of the free-text understanding on a JSONL file of labelled messages.
 
-    python bench/understand.py PATH_TO_JSONL [--repeat 3] [--no-wordfreq] [--no-simplemma] [--errors]
+    python bench/understand.py PATH_TO_JSONL [--repeat 3] [--no-wordfreq] [--no-lemmas] [--errors]
 
 Each line is {"q": ..., "intent": ..., "place": id | "ambiguous" | null, "topic": key | null} (see the
 README of the evaluation sets).  Printed: intent, place and topic accuracy (the share of messages where that
 field is right), the number of messages without a place that were given one, and the median and p99 latency
 per message, measured warm with time.perf_counter_ns on one core as the fastest of --repeat runs (default 5), so that other
 processes on a shared machine do not count; the CPU time of the thread is printed too, which a busy
-machine does not inflate.  --no-wordfreq and --no-simplemma switch a library off to show what
+machine does not inflate.  --no-wordfreq and --no-lemmas switch a source off to show what
 it adds; --errors lists the messages read wrongly.
 """
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-wordfreq", action="store_true")
-    parser.add_argument("--no-simplemma", action="store_true")
+    parser.add_argument("--no-lemmas", action="store_true")
     parser.add_argument("--errors", action="store_true")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = [json.loads(line) for line in args.path.read_text(encoding="utf-8").splitlines() if line.strip()]
     started = time.perf_counter()
-    reader = Understander(use_wordfreq=not args.no_wordfreq, use_simplemma=not args.no_simplemma)
+    reader = Understander(use_wordfreq=not args.no_wordfreq, use_lemmas=not args.no_lemmas)
     for row in rows:  # warm: caches of the libraries and of the resolver
         reader(row["q"])
     build = time.perf_counter() - started
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"got {got.intent}/{got.place}/{got.topic}")
     lat = sorted(best)
     p99 = lat[min(n - 1, int(round(0.99 * (n - 1))))]
-    used = [name for name, off in (("wordfreq", args.no_wordfreq), ("simplemma", args.no_simplemma)) if not off]
+    used = [name for name, off in (("wordfreq", args.no_wordfreq), ("lemma table", args.no_lemmas)) if not off]
     print(f"{args.path.name}: {n} messages; libraries: {', '.join(used) or 'none'}; start-up {build:.1f} s")
     print(f"intent accuracy  {intent_ok / n:.3f}  ({intent_ok}/{n})")
     print(f"place accuracy   {place_ok / n:.3f}  ({place_ok}/{n})")

@@ -126,15 +126,26 @@ def build(shared: Path, out: Path, log=print) -> dict[str, int]:
     ort: dict[tuple[str, str], list[str]] = {}
     for r in read_csv(gz / "ortsteile.csv"):
         ort.setdefault((fold(r["name"]), r["ags"]), [r["name"], r["plz"], r["ags"], r["lat"], r["lon"], "postal"])
+    same_name: dict[str, list[str]] = defaultdict(list)
+    for ags, r in gemeinden.items():
+        same_name[fold(display(r["name"]))].append(ags)
+    copies = 0
     with open(pl / "geonames_cities500_DE.txt", encoding="utf-8") as fh:
         for line in fh:
             c = line.rstrip("\n").split("\t")
-            name, lat, lon, code, ags = c[1], c[4], c[5], c[7], c[13]
+            name, lat, lon, code, ags, people = c[1], c[4], c[5], c[7], c[13], int(c[14] or 0)
             ags = merged.get(ags, ags)
             if ags not in gemeinden or not code.startswith("PPL"):
                 continue
             own = display(gemeinden[ags]["name"])
             if fold(name) in (fold(own), fold(re.split(r"[(/]", own)[0])):
+                continue
+            if people and any(abs(people - stats.get(other, ("", "", 0))[2]) <= people / 100
+                              for other in same_name.get(fold(name), ())):
+                # A Gemeinde filed under a neighbour's key ("Loitz", 4,236 inhabitants, in a Kreis without
+                # a Loitz): the name and the population of a Gemeinde elsewhere, within 1 %.  Kept, it
+                # would make that Gemeinde's own name a question.
+                copies += 1
                 continue
             key = (fold(name), ags)
             if key not in ort:
@@ -156,7 +167,7 @@ def build(shared: Path, out: Path, log=print) -> dict[str, int]:
     for name in ("kreise.csv", "laender.csv"):
         (out / name).write_bytes((gz / name).read_bytes())
     figures = {"gemeinden": len(rows), "postal_pairs": len(pairs), "postal_codes": len({p for p, _ in pairs}),
-               "merged": len(merged), "ortsteile": len(ort)}
+               "merged": len(merged), "ortsteile": len(ort), "geonames_copies_left_out": copies}
     log(", ".join(f"{k} {v}" for k, v in figures.items()))
     return figures
 

@@ -99,7 +99,7 @@ def _strip_marks(token: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c) and c.isascii())
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 12)
 def fold(token: str, style: str = "ae") -> str:
     """One token in ASCII: ``style`` "ae" writes ä as ae, "a" as a (ß as ss in both)."""
     return _strip_marks(token.translate(_UMLAUT_AE if style == "ae" else _UMLAUT_A))

@@ -1024,11 +1024,21 @@ class PlaceIndex:
         found = lex.near(keys, written, allowed)
         if not found:
             return _nothing()
-        ranked = sorted(found.items(), key=lambda kv: (kv[1][0] + _RANK_PENALTY[kv[1][1]], self._order(kv[0])))
-        best_id, (d1, t1, _) = ranked[0]
+        firsts = {k[:2] for k in (written, *keys) if k}
+
+        def changed_first(name: str) -> bool:
+            # People seldom hit a wrong key for the first letter (search engines count it as two edits):
+            # between names equally close, "Katzeburg" means Kratzeburg rather than Ratzeburg.  A first
+            # letter left out or added ("aimhausen" for Haimhausen) is not such a slip.
+            return all(name[:1] != q[:1] and name[1:2] != q[:1] and name[:1] != q[1:2] for q in firsts)
+
+        ranked = sorted(found.items(), key=lambda kv: (kv[1][0] + _RANK_PENALTY[kv[1][1]], changed_first(kv[1][2]),
+                                                        self._order(kv[0])))
+        best_id, (d1, t1, best_name) = ranked[0]
         via = {pid: shown for pid, (_, t, name) in found.items() if t in (ORTSTEIL, WEAK)
                and (shown := self.ortsteil_name(name, pid) or self.ortsteil_name(nz.fold(name, "ae"), pid))}
-        rivals = [(pid, d, t) for pid, (d, t, _) in ranked[1:] if d <= d1 and t <= t1]
+        rivals = [(pid, d, t) for pid, (d, t, name) in ranked[1:] if d <= d1 and t <= t1
+                  and not (changed_first(name) and not changed_first(best_name))]
 
         def score(d: int, t: int) -> float:
             return 100.0 * (1 - d / max(n, 1)) - _SCORE_PENALTY[t]

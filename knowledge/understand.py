@@ -10,13 +10,17 @@ The hard part is words that are also places: "abbrechen" is fuzzily close to Bre
 be kept by hand:
 
 - ``wordfreq`` knows how common a word is in German and English.  A common word that is not itself part of any
-  place name is never a place and never a misspelt one, so it is hidden from the resolver;
+  place name is never a place and never a misspelt one, so it is hidden from the resolver.  Its "small"
+  lists (words used at least once per million, about 5 MB in memory instead of 90) hold every word above
+  the thresholds used here;
 - ``simplemma`` lemmatises, and keeps capital letters only for nouns and names: "essen", "kalt", "kommen",
   "meine" come back in lower case, "Hanau" and "Halle" do not.  A place name that is such an everyday word
   counts as a place only where the sentence makes it one: after "in"/"aus"/..., next to another part of a
-  name or to a word like "Kontakt", or alone and written with a capital letter.
+  name or to a word like "Kontakt", or alone and written with a capital letter.  Only the words of place
+  names need that answer, so :mod:`knowledge.build_place_words` asks simplemma once and ships the answers
+  in ``knowledge/place_words.tsv``; its whole dictionary would cost the bot 100 MB.
 
-``bench/understand.py`` measures what each library adds (``--no-wordfreq``, ``--no-simplemma``).
+``bench/understand.py`` measures what each source adds (``--no-wordfreq``, ``--no-lemmas``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import TextIO
 
 from rapidfuzz import process
@@ -38,6 +43,7 @@ from knowledge.places import PlaceIndex, Resolution, default_index
 from knowledge.topics import topic_in_text
 
 INTENTS: tuple[str, ...] = PRECEDENCE + ("none",)
+PLACE_WORDS = Path(__file__).resolve().parent / "place_words.tsv"
 
 _PLAIN = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _DIGRAPHS = re.compile(r"(?<=[a-z])(?:ae|oe|ue)|^(?:ae|oe|ue)")
@@ -104,22 +110,32 @@ def _place_tokens(index: PlaceIndex) -> frozenset[str]:
     return frozenset(out)
 
 
+@cache
+def place_words() -> dict[str, tuple[bool, bool]]:
+    """``knowledge/place_words.tsv``: word -> (known German word, its lemma is a noun or a name)."""
+    table: dict[str, tuple[bool, bool]] = {}
+    with open(PLACE_WORDS, encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or line.startswith("word\t"):
+                continue
+            word, known, noun = line.rstrip("\n").split("\t")
+            table[word] = (known == "1", noun == "1")
+    return table
+
+
 class Understander:
     """Reads messages with one place index; the libraries can be switched off to measure what they add."""
 
-    def __init__(self, index: PlaceIndex | None = None, *, use_wordfreq: bool = True, use_simplemma: bool = True):
+    def __init__(self, index: PlaceIndex | None = None, *, use_wordfreq: bool = True, use_lemmas: bool = True):
         self.index = index or default_index()
         self.places = _place_tokens(self.index)
         self._zipf = None
-        self._lemma = None
+        #: (known German word, lemma is a noun or name) of the words of place names
+        self._lemma: dict[str, tuple[bool, bool]] | None = place_words() if use_lemmas else None
         if use_wordfreq:
             from wordfreq import zipf_frequency
 
-            self._zipf = zipf_frequency
-        if use_simplemma:
-            import simplemma
-
-            self._lemma = simplemma
+            self._zipf = lambda word, lang: zipf_frequency(word, lang, wordlist="small")
         self._word = lru_cache(maxsize=1 << 15)(self._classify)
 
     # ------------------------------------------------------------------ words
@@ -131,13 +147,10 @@ class Understander:
         common = False
         if self._zipf is not None:
             common = self._zipf(word, "de") >= 3.0 or self._zipf(word, "en") >= 3.6
-        lemma = word
         known = False
         if self._lemma is not None:
-            known = self._lemma.is_known(word, lang="de")
+            known, noun = self._lemma.get(word, (False, False))
             common = common or known
-            lemma = self._lemma.lemmatize(word, lang="de")
-            noun = lemma[:1].isupper()
         else:
             noun = not common
         if self._lemma is not None:

@@ -72,3 +72,25 @@ def test_the_build_script_reproduces_the_shipped_files(tmp_path):
     build_gazetteer.build(SHARED, tmp_path, log=lambda *_: None)
     for name in ("gemeinden.csv", "plz_osm.csv", "ortsteile.csv", "kreise.csv", "laender.csv"):
         assert (tmp_path / name).read_bytes() == (GAZETTEER_DIR / name).read_bytes(), name
+
+
+def test_the_everyday_word_table_is_built_from_the_shipped_names():
+    """The reader of free text takes "kalt" and "kommen" for words, not for Kalt and Kommen, from a table
+    built once with simplemma; a gazetteer change without a rebuild would leave new names unknown."""
+    from knowledge import build_place_words
+
+    assert build_place_words.build() == build_place_words.TABLE.read_text(encoding="utf-8")
+
+
+def test_a_gemeinde_that_geonames_files_under_another_key_is_not_a_district_there():
+    """GeoNames lists Pampow (3,037 inhabitants) under a Gemeinde of another Kreis, with the population of
+    the Gemeinde Pampow: a copy, not a second Pampow.  Taken for a district it would turn the plain name
+    into a question."""
+    index = default_index()
+    for name, ags in (("Pampow", "13076107"), ("Loitz", "13075082"), ("Teisnach", "09276143")):
+        res = index.resolve(f"ich bin ehrenamtlich in {name} aktiv, an wen wende ich mich?")
+        assert res.status == "match" and res.best.id == ags, (name, res.status, res.candidates[:3])
+    # a real district of the same name as a Gemeinde stays a question (Neumünster-Wittorf, 5,809 people)
+    res = index.resolve("wittorf")
+    assert res.status == "ambiguous"
+    assert {"03355042", "01004000"} <= {c.place.id for c in res.candidates}

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from text_unidecode import unidecode
-
 SEPA_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
 """The Latin character set every SEPA bank accepts (EPC guidelines)."""
 _GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
@@ -35,6 +33,8 @@ def one_line(text: str) -> str:
 
 def sepa_text(text: str, limit: int = 140) -> str:
     """`text` in the SEPA character set: German letters spelt out, others transliterated, the rest dropped."""
+    from text_unidecode import unidecode  # its tables cost 3 MB; only names and purposes of claims need them
+
     latin = unidecode(one_line(text).translate(_GERMAN_LETTERS))
     return _SPACES.sub(" ", "".join(c if c in SEPA_CHARACTERS else " " for c in latin)).strip()[:limit]
 
