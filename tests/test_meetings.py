@@ -14,7 +14,7 @@ from bot.storage.models import Delivery
 from bot.storage.models_meetings import Meeting
 from bot.timeutil import local, now
 from bot.wiring import build_app
-from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
+from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role, served_app
 from tests.support.config import make_config
 
 TAUNUSSTEIN, IDSTEIN, RTK, WIESBADEN = "06439015", "06439008", "06439", "06414000"
@@ -423,26 +423,11 @@ async def test_german_announcement_via_free_text(app, adapter, new_chat):
     assert "Angekündigt: Runder Tisch Asyl" in coordinator.text
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def test_personal_calendar_feed_follows_answers_and_can_be_renewed(tmp_path, db_url):
     import aiohttp
 
-    from bot.storage.db import Database
-
-    cfg = make_config(tmp_path, db_url, bot={"http_port": free_port()})
-    db = Database(db_url)
-    app = build_app(cfg, db=db)
-    adapter = RecordingAdapter("test")
-    app.add_adapter(adapter)
-    await app.start(workers=False)
-    try:
+    async with served_app(tmp_path, db_url) as served:
+        app = served.app
         coordinator = Chat(app, "kora", language="en")
         await grant_role(app, coordinator, "coordinator", RTK)
         person = Chat(app, "gabi", language="en")
@@ -475,9 +460,6 @@ async def test_personal_calendar_feed_follows_answers_and_can_be_renewed(tmp_pat
         renewed = person.replies[0].buttons[0][0].url
         assert renewed != link and await summaries(link) == 404
         assert await summaries(renewed) == ["Fachforum Bildung"]
-    finally:
-        await app.stop()
-        await db.dispose()
 
 
 async def test_subscribers_on_a_platform_without_buttons_answer_by_number(app, coordinator, new_chat):

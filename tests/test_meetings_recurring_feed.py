@@ -14,13 +14,10 @@ from icalendar import Calendar
 from bot.i18n import Translator
 from bot.meetings import ics, render
 from bot.meetings.recurrence import occurrences
-from bot.storage.db import Database
 from bot.storage.models_meetings import Meeting, OccurrenceChange
 from bot.timeutil import BERLIN, local, now
-from bot.wiring import build_app
-from tests.support.backend import Chat, RecordingAdapter, deliver_due, grant_role
-from tests.support.config import make_config
-from tests.test_meetings import RTK, announce, free_port, make_due
+from tests.support.backend import Chat, deliver_due, grant_role, served_app
+from tests.test_meetings import RTK, announce, make_due
 
 OLD, NEW = "Stammtisch Ehrenamt", "Sonderrunde mit der Buergermeisterin"
 
@@ -37,13 +34,8 @@ async def _open_dates(chat: Chat, listed: str) -> list:
 
 
 async def test_one_date_changed_moved_and_cancelled_reads_the_same_in_the_feed(tmp_path, db_url):
-    cfg = make_config(tmp_path, db_url, bot={"http_port": free_port()})
-    db = Database(db_url)
-    app = build_app(cfg, db=db)
-    adapter = RecordingAdapter("test")
-    app.add_adapter(adapter)
-    await app.start(workers=False)
-    try:
+    async with served_app(tmp_path, db_url) as served:
+        app, adapter = served.app, served.adapter
         kora = Chat(app, "kora", language="en")
         await grant_role(app, kora, "coordinator", RTK)
         gabi = Chat(app, "gabi", language="de")
@@ -139,9 +131,6 @@ async def test_one_date_changed_moved_and_cancelled_reads_the_same_in_the_feed(t
         assert "Buergerhaus Taunusstein" in str(expanded[0]["LOCATION"])
         assert local(expanded[2]["DTSTART"].dt).date() == friday
         assert first + timedelta(days=21) not in [local(e["DTSTART"].dt).date() for e in expanded]
-    finally:
-        await app.stop()
-        await db.dispose()
 
 
 def test_a_date_changed_before_the_series_was_split_stays_with_the_new_series():

@@ -7,14 +7,21 @@ replaced, by an adapter that records what the outbox worker would have sent.
 from __future__ import annotations
 
 import itertools
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.core import outbox
 from bot.core.app import App
 from bot.messages import Attachment, Button, ButtonPress, IncomingMessage, OutgoingFile, Reply
+from bot.storage.db import Database
 from bot.storage.models import Delivery, User
+from bot.wiring import build_app
+from tests.support.config import make_config
 
 _ids = itertools.count(1)
 
@@ -156,3 +163,34 @@ async def user_id(app, chat: Chat) -> int | None:
     async with app.db.session() as session:
         return await session.scalar(select(User.id).where(User.platform == chat.platform,
                                                           User.platform_user_id == chat.user_id))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Served:
+    app: App
+    adapter: RecordingAdapter
+    url: str
+    """Where the app's HTTP server listens, without a trailing slash."""
+
+
+@asynccontextmanager
+async def served_app(tmp_path: Path, db_url: str) -> AsyncIterator[Served]:
+    """An app that also serves HTTP, for what only a real request shows (calendar feeds). Its outbox has no
+    workers, so the test decides with `deliver_due` when messages go out."""
+    cfg = make_config(tmp_path, db_url, bot={"http_port": free_port()})
+    db = Database(db_url)
+    app = build_app(cfg, db=db)
+    adapter = RecordingAdapter("test")
+    app.add_adapter(adapter)
+    await app.start(workers=False)
+    try:
+        yield Served(app, adapter, f"http://{cfg.bot.http_listen}:{cfg.bot.http_port}")
+    finally:
+        await app.stop()
+        await db.dispose()
