@@ -171,8 +171,8 @@ async def invite(ctx: Context, args: str) -> None:
         ctx.reply(ctx._("Whom would you like to invite? Choose the role:"), buttons=rows)
         return
     if words[0].lower() not in ROLE_WORDS:
-        ctx.reply(ctx._("Usage: /einladen <role> <place or \"everywhere\">, e.g. /einladen koordination Landkreis "
-                        "Esslingen. Roles: koordination, pruefer, admin."))
+        ctx.reply(ctx._("Usage: /invite <role> <place or \"everywhere\">, e.g. /invite coordinator Landkreis "
+                        "Esslingen. Roles: coordinator, reviewer, admin."))
         return
     role = ROLE_WORDS[words[0].lower()]
     if role != roles.ADMIN and len(words) < 2:

@@ -21,7 +21,7 @@ async def link_command(ctx: Context, args: str) -> None:
     code = args.strip()
     if not code:
         code = await identity.new_link_code(ctx.session, ctx.user)
-        ctx.reply(ctx._("Send this from your other account within 15 minutes:\n\n/verknuepfen {code}\n\nBoth "
+        ctx.reply(ctx._("Send this from your other account within 15 minutes:\n\n/link {code}\n\nBoth "
                         "accounts then count as one person; for example, nobody reviews their own claim from a "
                         "second account.", code=code))
         return
@@ -29,5 +29,5 @@ async def link_command(ctx: Context, args: str) -> None:
     ctx.reply({
         "ok": ctx._("Done: this account and the other one now count as one person."),
         "self": ctx._("Please send the code from your other account, not from this one."),
-    }.get(result, ctx._("This code is unknown or has expired. Ask for a new one with /verknuepfen in your other "
+    }.get(result, ctx._("This code is unknown or has expired. Ask for a new one with /link in your other "
                         "account.")))

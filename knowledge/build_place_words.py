@@ -48,27 +48,16 @@ def umlaut_forms(word: str) -> set[str]:
     """A folded word with every choice of its "ae", "oe", "ue", "ss" written as ä, ö, ü, ß: the filler
     list is kept folded ("zuerich"), people type "zürich"."""
     parts = _DIGRAPH.split(word)
-    pairs = _DIGRAPH.findall(word)[:4]
-    forms = set()
-    for choice in itertools.product((False, True), repeat=len(pairs)):
-        out = parts[0]
-        for k, pair in enumerate(_DIGRAPH.findall(word)):
-            out += (_UMLAUT[pair] if k < len(choice) and choice[k] else pair) + parts[k + 1]
-        forms.add(out)
-    return forms
+    choices = itertools.product(*((pair, _UMLAUT[pair]) for pair in _DIGRAPH.findall(word)))
+    return {parts[0] + "".join(letters + rest for letters, rest in zip(choice, parts[1:], strict=True))
+            for choice in choices}
 
 
 def typed_forms(gazetteer: Gazetteer) -> set[str]:
     """Every word of every place name and of the resolver's filler words as a person may type it: lower
     case, with umlauts, "ae" or plain vowels."""
-    names: set[str] = set()
-    for group in (gazetteer.gemeinden, gazetteer.kreise, gazetteer.laender):
-        for place in group.values():
-            names.add(place.name)
-            names.add(place.official_name)
-    names.update(name for name, _code, _ags in gazetteer.ortsteile)
     words: set[str] = {form for word in nz.FILLERS for form in umlaut_forms(word)}
-    for name in names:
+    for name in gazetteer.names():
         for token in nz.raw_tokens(name.replace("-", " ")):
             words.update((token, nz.fold(token, "ae"), nz.fold(token, "a")))
     return {w for w in words if w.isalpha()}

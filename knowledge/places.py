@@ -13,7 +13,8 @@ Resolution runs from cheap and certain to expensive and doubtful:
    the name without its qualifier, Ortsteile); the longest span wins;
 3. for the words left over, the Damerau-Levenshtein distance to all names of similar length (rapidfuzz),
    accepted within 1 edit for 5-7 characters, 2 for 8-14 and 3 for longer names, and only when no other
-   place is as close; a tie is a question.
+   place is as close; a tie is a question, unless all names but one would need a wrong first letter whose
+   key is far from the typed one ("Katzeburg" is Kratzeburg without its r, not Ratzeburg with a K for the R).
 
 Districts (Ortsteile, former Gemeinden) lead to their Gemeinde, and the candidate says by which name
 (:attr:`Candidate.via`), so that the answer can say "Sachsenhausen gehört zu Frankfurt am Main"; a Gemeinde's
@@ -261,6 +262,17 @@ class Gazetteer:
     def get(self, place_id: str) -> Place | None:
         return self.gemeinden.get(place_id) or self.kreise.get(place_id) or self.laender.get(place_id)
 
+    def names(self) -> set[str]:
+        """Every name a place goes by here: display and official names of Gemeinden, Kreise and Länder, and
+        the names of districts."""
+        out: set[str] = set()
+        for group in (self.gemeinden, self.kreise, self.laender):
+            for place in group.values():
+                out.add(place.name)
+                out.add(place.official_name)
+        out.update(name for name, _code, _ags in self.ortsteile)
+        return out
+
     def parents(self, place: Place) -> list[Place]:
         """Gemeinde -> [Kreis, Land]; Kreis -> [Land]; Land -> []."""
         if place.kind == "land":
@@ -315,6 +327,51 @@ EXONYMS = {
 }
 _HYPHEN_PREFIXES = {"bad", "groß", "gross", "klein", "neu", "alt", "ober", "nieder", "unter", "sankt",
                     "hohen", "markt"}
+
+
+#: neighbouring keys on a German (QWERTZ) keyboard
+_ROWS = ("qwertzuiop", "asdfghjkl", "yxcvbnm")
+_NEIGHBOURS: dict[str, frozenset[str]] = {}
+for _r, _row in enumerate(_ROWS):
+    for _c, _key in enumerate(_row):
+        near = {_row[k] for k in (_c - 1, _c + 1) if 0 <= k < len(_row)}
+        for _other in (_r - 1, _r + 1):  # the row above and below, shifted by about half a key
+            if 0 <= _other < len(_ROWS):
+                shift = _c if _other > _r else _c + 1
+                near |= {_ROWS[_other][k] for k in (shift - 1, shift) if 0 <= k < len(_ROWS[_other])}
+        _NEIGHBOURS[_key] = frozenset(near)
+#: what a wrong first letter far from the right key costs on top of an ordinary edit
+_FAR_KEY = 0.5
+_KEYBOARD_MARGIN = 0.5
+
+
+#: first letters that sound alike in German names, so that one is written for the other by ear
+#: ("Khemnitz", "Vürth", "Dorgau" for Torgau): never far apart, whatever the keyboard says
+_SOUND_ALIKE = ("ckgqz", "fvw", "dt", "bp", "sz", "ijy", "aeo", "eiu")
+
+
+def _far_first(x: str, y: str) -> bool:
+    return y not in _NEIGHBOURS.get(x, ()) and not any(x in group and y in group for group in _SOUND_ALIKE)
+
+
+def keyboard_distance(a: str, b: str) -> float:
+    """Edit distance (with swaps of neighbours) in which a wrong first letter costs 1.5 unless its key lies
+    next to the right one or it sounds alike.  People seldom get the first letter wrong, and then mostly by a
+    neighbouring key or by ear;
+    elsewhere in a word a far key is a spelling slip ("Volfsburg") as often as a typing one, so it counts 1.
+    Only used to break ties between names the same number of edits away."""
+    prev2: list[float] = []
+    prev = [float(j) for j in range(len(b) + 1)]
+    for i in range(1, len(a) + 1):
+        cur = [float(i)] + [0.0] * len(b)
+        for j in range(1, len(b) + 1):
+            x, y = a[i - 1], b[j - 1]
+            sub = 0.0 if x == y else 1.0 + _FAR_KEY if i == j == 1 and _far_first(x, y) else 1.0
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + sub)
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
 
 
 def allowed_edits(length: int) -> int:
@@ -1024,22 +1081,23 @@ class PlaceIndex:
         found = lex.near(keys, written, allowed)
         if not found:
             return _nothing()
-        firsts = {k[:2] for k in (written, *keys) if k}
-
-        def changed_first(name: str) -> bool:
-            # People seldom hit a wrong key for the first letter (search engines count it as two edits):
-            # between names equally close, "Katzeburg" means Kratzeburg rather than Ratzeburg.  A first
-            # letter left out or added ("aimhausen" for Haimhausen) is not such a slip.
-            return all(name[:1] != q[:1] and name[1:2] != q[:1] and name[:1] != q[1:2] for q in firsts)
-
-        ranked = sorted(found.items(), key=lambda kv: (kv[1][0] + _RANK_PENALTY[kv[1][1]], changed_first(kv[1][2]),
-                                                        self._order(kv[0])))
-        best_id, (d1, t1, best_name) = ranked[0]
+        ranked = sorted(found.items(), key=lambda kv: (kv[1][0] + _RANK_PENALTY[kv[1][1]], self._order(kv[0])))
+        best_id, (d1, t1, _) = ranked[0]
         via = {pid: shown for pid, (_, t, name) in found.items() if t in (ORTSTEIL, WEAK)
                and (shown := self.ortsteil_name(name, pid) or self.ortsteil_name(nz.fold(name, "ae"), pid))}
-        rivals = [(pid, d, t) for pid, (d, t, name) in ranked[1:] if d <= d1 and t <= t1
-                  and not (changed_first(name) and not changed_first(best_name))]
-
+        rivals = [(pid, d, t) for pid, (d, t, _) in ranked[1:] if d <= d1 and t <= t1]
+        if rivals:
+            # Equally many edits: a first letter far from the typed one's key makes a name less likely
+            # ("Katzeburg" lacks the r of Kratzeburg; Ratzeburg would need a K typed for its R), else it
+            # stays a question.
+            tied = [best_id] + [pid for pid, _, _ in rivals]
+            cost = {pid: min(keyboard_distance(k, found[pid][2]) for k in {keys[0], keys[-1]}) for pid in tied}
+            tied.sort(key=lambda pid: cost[pid])
+            if cost[tied[1]] - cost[tied[0]] >= _KEYBOARD_MARGIN:
+                best_id = tied[0]
+                d1, t1 = found[best_id][:2]
+                ranked = [(best_id, found[best_id])] + [kv for kv in ranked if kv[0] != best_id]
+                rivals = []
         def score(d: int, t: int) -> float:
             return 100.0 * (1 - d / max(n, 1)) - _SCORE_PENALTY[t]
 

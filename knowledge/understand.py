@@ -95,15 +95,8 @@ class Understanding:
 
 def _place_tokens(index: PlaceIndex) -> frozenset[str]:
     """Every word of every place name, in both umlaut spellings: only these words may be (part of) a place."""
-    gz = index.gazetteer
-    names: set[str] = set()
-    for group in (gz.gemeinden, gz.kreise, gz.laender):
-        for place in group.values():
-            names.add(place.name)
-            names.add(place.official_name)
-    names.update(name for name, _code, _ags in gz.ortsteile)
     out: set[str] = set()
-    for name in names:
+    for name in index.gazetteer.names():
         for tok in nz.raw_tokens(name.replace("-", " ")):
             out.add(nz.fold(tok, "ae"))
             out.add(nz.fold(tok, "a"))

@@ -133,6 +133,17 @@ async def test_accounts_linked_with_a_code_review_nothing_of_each_other(tmp_path
     assert (await claim_row(app, claim_id)).person_key is not None
 
 
+async def test_an_english_speaker_is_shown_the_english_command_and_it_works(tmp_path, db_url, db):
+    app = two_platform_bot(tmp_path, db_url, db)
+    tg, mx = Chat(app, "4005", platform="telegram"), Chat(app, "@sam:example.org", platform="matrix")
+    await tg.say("/sprache en")
+    await tg.say("/link")
+    assert "/link " in tg.text and "verknuepfen" not in tg.text
+    await mx.say("/language en")
+    await mx.say("/link " + tg.text.split("/link ")[1].split()[0])
+    assert "now count as one person" in mx.text
+
+
 async def test_a_link_is_in_mydata_outlives_loeschen_with_the_claims_and_then_goes(tmp_path, db_url, db):
     import json
 

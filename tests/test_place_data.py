@@ -94,3 +94,20 @@ def test_a_gemeinde_that_geonames_files_under_another_key_is_not_a_district_ther
     res = index.resolve("wittorf")
     assert res.status == "ambiguous"
     assert {"03355042", "01004000"} <= {c.place.id for c in res.candidates}
+
+
+@pytest.mark.parametrize(("query", "heir", "old_name"), [
+    ("Menteroda", "16064071", "Menteroda"),  # into Unstruttal, 2023
+    ("wer ist in tastrup zuständig?", "01059126", "Tastrup"),  # into Hürup, 2023
+    ("bromskirchen", "06635001", "Bromskirchen"),  # into Allendorf (Eder), 2023
+    ("Mark Landin", "12073532", "Mark Landin"),  # into Schwedt/Oder
+])
+def test_a_merged_gemeinde_leads_to_the_gemeinde_it_joined(query, heir, old_name):
+    res = default_index().resolve(query)
+    assert res.status == "match" and res.best.id == heir
+    assert res.candidates[0].via == old_name
+
+
+def test_the_postal_code_of_a_dissolved_gemeinde_resolves():
+    res = default_index().resolve("99996")  # Menteroda's code, now Unstruttal's
+    assert res.status == "match" and res.best.id == "16064071"

@@ -609,7 +609,7 @@ async def _notify_reviewers(session: AsyncSession, app: App, claim: Claim, text,
             continue
         await app.notify(session, admin, lambda t: text(t) + "\n\n" + t.gettext(
             "No reviewer covers {place}, so this claim comes to you as a superadmin. Review it, or invite a "
-            "reviewer for the place with /einladen.", place=place), buttons_spec=[[_open_button(claim)]])
+            "reviewer for the place with /invite.", place=place), buttons_spec=[[_open_button(claim)]])
 
 
 async def _tell_claimant(session: AsyncSession, app: App, claim: Claim, text, buttons=None) -> None:
