@@ -84,6 +84,8 @@ class MatrixSection:
     rate_per_second: float = 5.0
     reset_cross_signing: bool = False
     """Replace a cross-signing identity the bot does not hold with a new one of its own (README: "Encryption")."""
+    recovery_key: str = field(default="", repr=False)
+    """Element's recovery key of the account: once, to take over an identity set up in Element (README)."""
 
 
 @dataclass
@@ -286,6 +288,9 @@ def _check(cfg: Config) -> list[str]:
             problems.append(f"matrix.user_id must look like @bot:example.org, got {cfg.matrix.user_id!r}")
         if not (cfg.matrix.password or cfg.matrix.access_token):
             problems.append("matrix.password or matrix.access_token is required when matrix.homeserver is set")
+    if cfg.matrix.recovery_key and cfg.matrix.reset_cross_signing:
+        problems.append("matrix.recovery_key keeps the account's cross-signing identity and "
+                        "matrix.reset_cross_signing replaces it: set only one of them")
     if cfg.matrix.rate_per_second <= 0:
         problems.append("matrix.rate_per_second must be a positive number")
     if cfg.matrix.join_policy == "servers" and not cfg.matrix.allowed_servers:

@@ -53,6 +53,7 @@ def test_relative_data_dir_is_relative_to_the_config_file(tmp_path):
         ('[matrix]\nhomeserver = "https://m.example.org"\nuser_id = "bot"\npassword = "x"\n',
          "matrix.user_id must look like @bot:example.org"),
         ('[telegram]\ntoken = "1:abc"\nmode = "webhook"\n', "telegram.webhook_url is required"),
+        ('[matrix]\nrecovery_key = "EsTW oTqj"\nreset_cross_signing = true\n', "set only one of them"),
         ('[database]\nurl = "mysql://x"\n', "database.url must start with"),
         ("[bot\n", "not valid TOML"),
     ],

@@ -345,7 +345,7 @@ class MatrixAdapter:
             self.cross_signing = await crosssigning.ensure_identity(
                 homeserver=self.settings.homeserver, access_token=client.access_token, user_id=client.user_id,
                 device_id=client.device_id, password=self.settings.password, store_dir=self.store_dir,
-                reset=self.settings.reset_cross_signing)
+                reset=self.settings.reset_cross_signing, recovery_key=self.settings.recovery_key)
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError, crosssigning.CrossSigningError) as exc:
             self._cross_signing_next = time.monotonic() + 60
             log.warning("Matrix cross-signing not done yet (%s: %s); trying again in a minute",

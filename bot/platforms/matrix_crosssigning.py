@@ -9,7 +9,9 @@ backed up with it: they are the account's identity, which people who verified th
 
 The bot never replaces an identity it does not hold. If the account already has a master key that is not in the
 keys file (set up in Element, or the file was lost), it logs what to do and leaves the account alone; the bot
-then still works, only unsigned. `helferbot`'s README ("Encryption and trust") describes the two ways out.
+then still works, only unsigned. `helferbot`'s README ("Encryption and trust") describes the ways out; one is
+`matrix.recovery_key`, with which the bot takes the identity's private keys from the account's secret storage
+(`matrix_secret_storage`), after checking them against the keys the account publishes.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from bot.platforms import matrix_secret_storage as secret_storage
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +203,22 @@ class _Api:
         return {
             "master": (data.get("master_keys") or {}).get(user_id),
             "self_signing": (data.get("self_signing_keys") or {}).get(user_id),
+            "user_signing": (data.get("user_signing_keys") or {}).get(user_id),
             "devices": (data.get("device_keys") or {}).get(user_id) or {},
         }
+
+    async def account_data(self, user_id: str, kind: str) -> dict | None:
+        async with self.http.get(f"{self.base}/_matrix/client/v3/user/{quote(user_id, safe='')}/account_data/"
+                                 f"{quote(kind, safe='')}", headers=self.headers) as response:
+            if response.status == 404:
+                return None
+            try:
+                data = await response.json(content_type=None)
+            except ValueError:
+                data = None
+            if response.status != 200 or not isinstance(data, dict):
+                raise CrossSigningError(f"reading account data {kind} answered {response.status}")
+            return data
 
 
 async def _upload_keys(api: _Api, keys: CrossSigningKeys, password: str) -> bool:
@@ -218,13 +237,13 @@ async def _upload_keys(api: _Api, keys: CrossSigningKeys, password: str) -> bool
 
 
 async def ensure_identity(*, homeserver: str, access_token: str, user_id: str, device_id: str, password: str,
-                          store_dir: Path, reset: bool = False,
+                          store_dir: Path, reset: bool = False, recovery_key: str = "",
                           http: aiohttp.ClientSession | None = None) -> Outcome:
     """Make sure the account has the bot's cross-signing identity and the bot's device is signed by it.
 
-    Safe to call on every start: it only uploads what is missing. With `reset`, an identity the bot does not hold
-    is replaced by a new one (the operator asked for it); without, it is left alone. Network errors propagate;
-    the caller tries again later.
+    Safe to call on every start: it only uploads what is missing. An identity the bot does not hold is taken over
+    from secret storage with `recovery_key`, replaced by a new one with `reset` (the operator asked for either),
+    and otherwise left alone. Network errors propagate; the caller tries again later.
     """
     own_session = http is None
     http = http or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
@@ -234,14 +253,26 @@ async def ensure_identity(*, homeserver: str, access_token: str, user_id: str, d
         published = await api.own_keys(user_id)
         published_master = only_key(published["master"])
         foreign = published_master is not None and (keys is None or published_master != keys.master.public)
+        if recovery_key and not foreign:
+            log.warning("matrix.recovery_key is set, but %s; remove recovery_key from the configuration",
+                        f"the bot already holds the cross-signing identity of {user_id}" if published_master else
+                        f"{user_id} has no cross-signing identity to import, so the bot creates one of its own")
+        if foreign and recovery_key:
+            imported = await _import_identity(api, user_id, recovery_key, published)
+            if imported is None:
+                return Outcome.FOREIGN
+            _replace_keys_file(store_dir)
+            save_keys(store_dir, imported)
+            keys, foreign = imported, False
+            log.warning("imported the cross-signing identity of %s (master key %s) from its secret storage with "
+                        "matrix.recovery_key; remove recovery_key from the configuration now, the bot keeps the "
+                        "keys in %s", user_id, published_master, store_dir / KEYS_FILE)
         if foreign and not reset:
             _explain_foreign(user_id, published_master, keys)
             return Outcome.FOREIGN
         if keys is None or foreign:
             if keys is not None:
-                kept = store_dir / f"{KEYS_FILE}.replaced-{int(time.time())}"
-                os.replace(store_dir / KEYS_FILE, kept)
-                log.warning("keeping the bot's earlier cross-signing keys in %s", kept)
+                _replace_keys_file(store_dir)
             keys = CrossSigningKeys.generate(user_id)
             save_keys(store_dir, keys)
             if foreign:
@@ -264,13 +295,47 @@ async def ensure_identity(*, homeserver: str, access_token: str, user_id: str, d
             await http.close()
 
 
+def _replace_keys_file(store_dir: Path) -> None:
+    """Keys the account no longer publishes may still be someone's only copy of an identity: keep them."""
+    if (store_dir / KEYS_FILE).exists():
+        kept = store_dir / f"{KEYS_FILE}.replaced-{int(time.time())}"
+        os.replace(store_dir / KEYS_FILE, kept)
+        log.warning("keeping the bot's earlier cross-signing keys in %s", kept)
+
+
+async def _import_identity(api: _Api, user_id: str, recovery_key: str,
+                           published: dict) -> CrossSigningKeys | None:
+    """The account's identity from secret storage, or None (logged) when the recovery key cannot give it.
+
+    Only keys whose public halves are exactly those the account publishes are taken: stale secret storage
+    (Element reset the identity without updating it) would otherwise sign the device with keys nobody trusts.
+    """
+    try:
+        seeds = await secret_storage.read_cross_signing_seeds(
+            recovery_key, lambda kind: api.account_data(user_id, kind))
+        keys = CrossSigningKeys(user_id, *(SigningKey(seeds[usage]) for usage in USAGES))
+        for usage in USAGES:
+            public = only_key(published.get(usage))
+            if public != getattr(keys, usage).public:
+                raise secret_storage.RecoveryFailed(
+                    secret_storage.Reason.MISMATCH,
+                    f"the {usage.replace('_', '-')} key in the account's secret storage ({getattr(keys, usage).public})"
+                    f" is not the one the account publishes ({public}): secret storage is out of date")
+    except secret_storage.RecoveryFailed as exc:
+        log.error("matrix.recovery_key: could not import the cross-signing identity of %s: %s. Nothing was "
+                  "changed; the bot keeps working unsigned. See README, \"Encryption and trust\".", user_id, exc)
+        return None
+    return keys
+
+
 def _explain_foreign(user_id: str, published_master: str, keys: CrossSigningKeys | None) -> None:
     held = f"{KEYS_FILE} holds another one ({keys.master.public})" if keys else f"{KEYS_FILE} is missing"
     log.error(
         "the Matrix account %s has a cross-signing identity (master key %s) whose private keys the bot does not "
         "hold: %s. Nothing was changed: the bot keeps working, but Element shows its messages as unverified and "
-        "clients that exclude insecure devices will not talk to it. Either restore %s from the backup of the "
-        "Matrix store, or set matrix.reset_cross_signing = true once to give the account a new identity (people "
+        "clients that exclude insecure devices will not talk to it. Restore %s from the backup of the Matrix "
+        "store, or set matrix.recovery_key to the account's Element recovery key once, or set "
+        "matrix.reset_cross_signing = true once to give the account a new identity (people "
         "who verified the bot then verify it again); see README, \"Encryption and trust\".",
         user_id, published_master, held, KEYS_FILE)
 
