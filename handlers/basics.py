@@ -120,7 +120,7 @@ async def send_help(ctx: Context) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("sprache", "language", description=N_("Change the language (Deutsch/English)"), keeps_dialog=True)
+@router.command("sprache", "language", description=N_("Change the language"), keeps_dialog=True)
 async def language(ctx: Context, args: str) -> None:
     choice = language_for_word(args)
     if choice:

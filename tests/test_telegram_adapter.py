@@ -455,7 +455,7 @@ async def test_webhook_mode_checks_the_secret(tmp_path, db_url, db, emu):
 async def test_command_menu_in_german_and_english(bot, emu):
     german = {c["command"]: c["description"] for c in emu.commands(language_code="de")}
     english = {c["command"]: c["description"] for c in emu.commands(language_code="en")}
-    assert german["hilfe"] == DE("What I can do") and german["sprache"] == DE("Change the language (Deutsch/English)")
+    assert german["hilfe"] == DE("What I can do") and german["sprache"] == DE("Change the language")
     assert english["help"] == "What I can do" and "contact" in english and "kontakt" not in english
     assert "start" not in german  # not in the menu: Telegram offers a Start button of its own
     assert emu.commands() == emu.commands(language_code="de")
