@@ -6,60 +6,28 @@ Skipped when node or npm is missing, or when the packages cannot be installed (n
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import shutil
 import uuid
-from pathlib import Path
 
 import pytest
 
 from tests import test_matrix_adapter as adapter_tests
+from tests.support.element import require_node, run_script
 from tests.support.synapse import SynapseServer
 from tests.test_matrix_trust import set_up_cross_signing_elsewhere
 
-JS = Path(__file__).parent / "js"
 start_bot = adapter_tests.start_bot
-
-
-async def _installed() -> bool:
-    """`npm ci` unless node_modules already matches the lock file."""
-    installed = JS / "node_modules" / ".package-lock.json"
-    lock = json.loads((JS / "package-lock.json").read_text())["packages"]
-    if installed.exists():
-        have = json.loads(installed.read_text())["packages"]
-        if all(have.get(name, {}).get("version") == entry.get("version")
-               for name, entry in lock.items() if name):
-            return True
-    process = await asyncio.create_subprocess_exec(
-        "npm", "ci", "--no-audit", "--no-fund", cwd=JS,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    output, _ = await asyncio.wait_for(process.communicate(), 180)
-    if process.returncode != 0:
-        pytest.skip(f"npm ci failed: {output.decode(errors='replace')[-500:]}")
-    return True
 
 
 @pytest.fixture
 async def element(synapse: SynapseServer):
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for the Element client check")
-    await _installed()
+    await require_node("for the Element client check")
 
     async def talk(bot_user_id: str, text: str, expect: str, isolation: str = "strict") -> dict:
         localpart = f"elena_{uuid.uuid4().hex[:6]}"
         await synapse.register(localpart, "elena-password")
-        env = {**os.environ, "HOMESERVER": synapse.url, "USER_ID": f"@{localpart}:{synapse.server_name}",
-               "PASSWORD": "elena-password", "BOT": bot_user_id, "ISOLATION": isolation, "TEXT": text,
-               "EXPECT": expect, "TIMEOUT_MS": "40000"}
-        process = await asyncio.create_subprocess_exec(
-            "node", "element_dm.mjs", cwd=JS, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await asyncio.wait_for(process.communicate(), 90)
-        lines = out.decode().strip().splitlines()
-        assert lines, f"the Element client printed nothing: {err.decode()[-2000:]}"
-        return json.loads(lines[-1])
+        return await run_script("element_dm.mjs", HOMESERVER=synapse.url,
+                                USER_ID=f"@{localpart}:{synapse.server_name}", PASSWORD="elena-password",
+                                BOT=bot_user_id, ISOLATION=isolation, TEXT=text, EXPECT=expect)
 
     return talk
 

@@ -9,11 +9,8 @@ Skipped when node or npm is missing, or when the packages cannot be installed (n
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import os
-import shutil
 import stat
 import uuid
 
@@ -21,9 +18,9 @@ import pytest
 
 from bot.platforms.matrix_crosssigning import KEYS_FILE, Outcome
 from tests import test_matrix_adapter as adapter_tests
+from tests.support.element import require_node, run_script
 from tests.support.strict_client import cross_signed_devices, query_keys
 from tests.support.synapse import SynapseServer
-from tests.test_matrix_element import JS, _installed
 from tests.test_matrix_secret_storage import encode
 
 start_bot = adapter_tests.start_bot
@@ -34,22 +31,13 @@ LOGGER = "bot.platforms.matrix_crosssigning"
 @pytest.fixture
 async def set_up_in_element(synapse: SynapseServer):
     """Registers a bot account and lets "Element" set up cross-signing and recovery on it."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed to set up the account as Element does")
-    await _installed()
+    await require_node("to set up the account as Element does")
 
     async def set_up() -> tuple[str, dict]:
         localpart = f"helferbot_{uuid.uuid4().hex[:8]}"
         await synapse.register(localpart, PASSWORD)
-        env = {**os.environ, "HOMESERVER": synapse.url, "USER_ID": f"@{localpart}:{synapse.server_name}",
-               "PASSWORD": PASSWORD, "TIMEOUT_MS": "40000"}
-        process = await asyncio.create_subprocess_exec(
-            "node", "element_recovery.mjs", cwd=JS, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await asyncio.wait_for(process.communicate(), 90)
-        lines = out.decode().strip().splitlines()
-        assert lines, f"the Element client printed nothing: {err.decode()[-2000:]}"
-        result = json.loads(lines[-1])
+        result = await run_script("element_recovery.mjs", HOMESERVER=synapse.url,
+                                  USER_ID=f"@{localpart}:{synapse.server_name}", PASSWORD=PASSWORD)
         assert result["ok"], result
         return localpart, result
 

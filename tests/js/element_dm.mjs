@@ -9,7 +9,8 @@
 //
 // The person's own account gets a cross-signing identity first (Element does that at first login), because in
 // strict mode a client whose own device is not cross-signed refuses to send at all.
-import "fake-indexeddb/auto";
+// common.mjs first: it installs the in-memory IndexedDB the Rust crypto stores its keys in.
+import { bootstrapCrossSigning, env, fail, homeserver, passwordLogin, timer, until } from "./common.mjs";
 import * as sdk from "matrix-js-sdk";
 import {
   AllDevicesIsolationMode,
@@ -17,41 +18,13 @@ import {
   EventShieldReason,
   OnlySignedDevicesIsolationMode,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
-import { logger } from "matrix-js-sdk/lib/logger.js";
 
-const env = process.env;
-const homeserver = env.HOMESERVER;
-const userId = env.USER_ID;
-const password = env.PASSWORD;
 const bot = env.BOT;
 const strict = (env.ISOLATION || "strict") === "strict";
 const text = env.TEXT || "!hilfe";
 const expect = env.EXPECT || "";
-const timeoutMs = Number(env.TIMEOUT_MS || 45000);
-logger.setLevel(env.DEBUG ? "debug" : "error");
 
-function fail(why, extra = {}) {
-  console.log(JSON.stringify({ ok: false, error: why, ...extra }));
-  process.exit(1);
-}
-
-async function until(what, check, ms = timeoutMs) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const timer = setTimeout(() => fail("overall timeout"), timeoutMs + 30000);
-const login = await sdk.createClient({ baseUrl: homeserver }).loginRequest({
-  type: "m.login.password",
-  identifier: { type: "m.id.user", user: userId },
-  password,
-  initial_device_display_name: "Element (check)",
-});
+const login = await passwordLogin("Element (check)");
 const client = sdk.createClient({
   baseUrl: homeserver,
   userId: login.user_id,
@@ -67,11 +40,7 @@ await until("the first sync", () => client.isInitialSyncComplete());
 
 // Only after the client knows its own devices, or it would not see the new identity as its own.
 await crypto.getUserDeviceInfo([login.user_id], true);
-await crypto.bootstrapCrossSigning({
-  authUploadDeviceSigningKeys: async (makeRequest) => {
-    await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: userId }, password });
-  },
-});
+await bootstrapCrossSigning(crypto);
 await until("own device cross-signed", async () =>
   (await crypto.getDeviceVerificationStatus(login.user_id, login.device_id))?.crossSigningVerified);
 

@@ -5,40 +5,12 @@
 //
 //   cd tests/js && npm ci
 //   HOMESERVER=http://127.0.0.1:8008 USER_ID=@helferbot:localhost PASSWORD=... node element_recovery.mjs
-import "fake-indexeddb/auto";
+// common.mjs first: it installs the in-memory IndexedDB the Rust crypto stores its keys in.
+import { bootstrapCrossSigning, homeserver, passwordLogin, timer, until } from "./common.mjs";
 import * as sdk from "matrix-js-sdk";
 import { CrossSigningKey } from "matrix-js-sdk/lib/crypto-api/index.js";
-import { logger } from "matrix-js-sdk/lib/logger.js";
 
-const env = process.env;
-const homeserver = env.HOMESERVER;
-const userId = env.USER_ID;
-const password = env.PASSWORD;
-const timeoutMs = Number(env.TIMEOUT_MS || 45000);
-logger.setLevel(env.DEBUG ? "debug" : "error");
-
-function fail(why, extra = {}) {
-  console.log(JSON.stringify({ ok: false, error: why, ...extra }));
-  process.exit(1);
-}
-
-async function until(what, check, ms = timeoutMs) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const timer = setTimeout(() => fail("overall timeout"), timeoutMs + 30000);
-const login = await sdk.createClient({ baseUrl: homeserver }).loginRequest({
-  type: "m.login.password",
-  identifier: { type: "m.id.user", user: userId },
-  password,
-  initial_device_display_name: "Element (admin)",
-});
+const login = await passwordLogin("Element (admin)");
 
 // Element keeps the new secret storage key in memory while it stores the secrets with it.
 const cachedKeys = new Map();
@@ -61,11 +33,7 @@ await client.startClient({ initialSyncLimit: 1 });
 await until("the first sync", () => client.isInitialSyncComplete());
 await crypto.getUserDeviceInfo([login.user_id], true);
 
-await crypto.bootstrapCrossSigning({
-  authUploadDeviceSigningKeys: async (makeRequest) => {
-    await makeRequest({ type: "m.login.password", identifier: { type: "m.id.user", user: userId }, password });
-  },
-});
+await bootstrapCrossSigning(crypto);
 let recoveryKey;
 await crypto.bootstrapSecretStorage({
   setupNewSecretStorage: true,
