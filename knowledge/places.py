@@ -13,8 +13,8 @@ Resolution runs from cheap and certain to expensive and doubtful:
    the name without its qualifier, Ortsteile); the longest span wins;
 3. for the words left over, the Damerau-Levenshtein distance to all names of similar length (rapidfuzz),
    accepted within 1 edit for 5-7 characters, 2 for 8-14 and 3 for longer names, and only when no other
-   place is as close; a tie is a question, unless all names but one would need a wrong first letter whose
-   key is far from the typed one ("Katzeburg" is Kratzeburg without its r, not Ratzeburg with a K for the R).
+   place is as close; a tie is a question, unless one name is much likelier once a far wrong first letter is
+   counted as the rare slip it is ("Katzeburg" is Kratzeburg without its r, not Ratzeburg with a K for the R).
 
 Districts (Ortsteile, former Gemeinden) lead to their Gemeinde, and the candidate says by which name
 (:attr:`Candidate.via`), so that the answer can say "Sachsenhausen gehört zu Frankfurt am Main"; a Gemeinde's
@@ -340,9 +340,14 @@ for _r, _row in enumerate(_ROWS):
                 shift = _c if _other > _r else _c + 1
                 near |= {_ROWS[_other][k] for k in (shift - 1, shift) if 0 <= k < len(_ROWS[_other])}
         _NEIGHBOURS[_key] = frozenset(near)
-#: what a wrong first letter far from the right key costs on top of an ordinary edit
+#: what a wrong first letter far from the right key costs on top of an ordinary edit (marks it, see below)
 _FAR_KEY = 0.5
-_KEYBOARD_MARGIN = 0.5
+#: Between names equally many edits away: a far wrong first letter is taken to be this many times less likely
+#: than any other single slip (first letters are seldom mistyped, and then mostly by a neighbouring key or by
+#: ear), and a name is taken only when it is this many times likelier than every other.  bench/place_typos.py
+#: shows what they gain and cost.
+FAR_FIRST_ODDS = 40.0
+DECISIVE = 5.0
 
 
 #: first letters that sound alike in German names, so that one is written for the other by ear
@@ -629,8 +634,10 @@ def _is_kreis_cue(token: str) -> tuple[bool, bool]:
 class PlaceIndex:
     """Normalised names of every place, built once, and the resolver over them."""
 
-    def __init__(self, gazetteer: Gazetteer):
+    def __init__(self, gazetteer: Gazetteer, *, keyboard_ties: bool = True):
         self.gazetteer = gazetteer
+        #: break ties between equally close names by a far wrong first letter (bench/place_typos.py measures it)
+        self.keyboard_ties = keyboard_ties
         self._names = _Lexicon()
         self._kreise = _Lexicon(min_fuzzy=3)  # "Enzkreis" leaves "enz"
         self._postal: dict[str, list[str]] = defaultdict(list)
@@ -1029,6 +1036,10 @@ class PlaceIndex:
 
     # ------------------------------------------------------------------ decisions
 
+    def _people(self, pid: str) -> int:
+        place = self.gazetteer.get(pid)
+        return place.population if place else 0
+
     def _order(self, pid: str) -> tuple[float, str]:
         return -self._size.get(pid, 0.0), pid
 
@@ -1086,18 +1097,26 @@ class PlaceIndex:
         via = {pid: shown for pid, (_, t, name) in found.items() if t in (ORTSTEIL, WEAK)
                and (shown := self.ortsteil_name(name, pid) or self.ortsteil_name(nz.fold(name, "ae"), pid))}
         rivals = [(pid, d, t) for pid, (d, t, _) in ranked[1:] if d <= d1 and t <= t1]
-        if rivals:
-            # Equally many edits: a first letter far from the typed one's key makes a name less likely
-            # ("Katzeburg" lacks the r of Kratzeburg; Ratzeburg would need a K typed for its R), else it
-            # stays a question.
+        if rivals and self.keyboard_ties:
+            # Equally many edits, but one name needs a wrong first letter far from the typed one's key, a slip
+            # people seldom make ("Katzeburg": Kratzeburg without its r, or Ratzeburg with a K for its R).
+            # Weighed as a spelling corrector would: how likely the slip (FAR_FIRST_ODDS) times how likely the
+            # place (the square root of its population: "lerlin" is still a question between Berlin and
+            # Perlin).  Only the one name without such a slip can be taken, and only when it is DECISIVE times
+            # likelier than each name that needs one; otherwise we ask.
             tied = [best_id] + [pid for pid, _, _ in rivals]
-            cost = {pid: min(keyboard_distance(k, found[pid][2]) for k in {keys[0], keys[-1]}) for pid in tied}
-            tied.sort(key=lambda pid: cost[pid])
-            if cost[tied[1]] - cost[tied[0]] >= _KEYBOARD_MARGIN:
-                best_id = tied[0]
-                d1, t1 = found[best_id][:2]
-                ranked = [(best_id, found[best_id])] + [kv for kv in ranked if kv[0] != best_id]
-                rivals = []
+            far = {pid: min(keyboard_distance(k, found[pid][2]) for k in {keys[0], keys[-1]}) > found[pid][0]
+                   for pid in tied}
+            plain = [pid for pid in tied if not far[pid]]
+            if len(plain) == 1:
+                def odds(pid: str) -> float:
+                    return math.sqrt(max(self._people(pid), 1)) / (FAR_FIRST_ODDS if far[pid] else 1)
+
+                if odds(plain[0]) >= DECISIVE * max(odds(pid) for pid in tied if far[pid]):
+                    best_id = plain[0]
+                    d1, t1 = found[best_id][:2]
+                    ranked = [(best_id, found[best_id])] + [kv for kv in ranked if kv[0] != best_id]
+                    rivals = []
         def score(d: int, t: int) -> float:
             return 100.0 * (1 - d / max(n, 1)) - _SCORE_PENALTY[t]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -482,6 +483,36 @@ async def test_subscribers_on_a_platform_without_buttons_answer_by_number(app, c
     assert [b.label for row in person.replies[-1].buttons for b in row] == ["Add to calendar (.ics)", "No name"]
     await person.say("1")
     assert person.replies[-1].file is not None and person.replies[-1].file.filename.endswith(".ics")
+
+
+async def test_an_answer_typed_the_moment_a_push_arrives_is_read_with_its_choices(app, coordinator):
+    """The platform shows a pushed announcement as soon as it is sent; its choices are booked just after. A "1"
+    typed in between (a fast thumb, a slow database) must still mean "yes" for that meeting."""
+    shown = asyncio.Event()
+    booked = asyncio.Event()
+
+    class SlowToConfirm(RecordingAdapter):
+        async def send(self, chat_id, reply, *, idempotency_key=None):
+            message_id = await super().send(chat_id, reply, idempotency_key=idempotency_key)
+            if "Runder Tisch Asyl" in reply.text:
+                shown.set()
+                await booked.wait()  # the platform's answer is slow to come back
+            return message_id
+
+    matrix = SlowToConfirm("matrix", native_buttons=False)
+    app.add_adapter(matrix)
+    await matrix.start(app)
+    person = Chat(app, "@mia:example.org", platform="matrix", language="en", chat_id="!dm-mia:example.org")
+    await person.say("/subscribe Taunusstein")
+    await announce(coordinator, f"Runder Tisch Asyl, {future()} 14-17 Uhr, Taunusstein")
+    delivering = asyncio.create_task(deliver_due(app, "matrix"))
+    await asyncio.wait_for(shown.wait(), 10)
+    answering = asyncio.create_task(person.say("1"))
+    await asyncio.sleep(0.2)
+    assert not answering.done()  # it waits for the push to be booked ...
+    booked.set()
+    await asyncio.wait_for(asyncio.gather(delivering, answering), 10)
+    assert "You said you will come" in person.text  # ... and is then read with its choices
 
 
 async def test_a_travel_cost_claim_can_name_the_round_table_attended_that_day(app, adapter, coordinator, new_chat):

@@ -119,6 +119,8 @@ def test_a_far_wrong_first_letter_is_the_less_likely_typo(index, query, meant, a
     ("khemnitz", {"14511000", "13075060"}),  # Chemnitz written by ear, or Kemnitz with an extra h
     ("Bamburg", {"02000000", "09461000"}),  # Hamburg (B is next to H) or Bamberg
     ("aimhajsen", {"09174121", "09674111"}),  # Haimhausen without its H, or Aidhausen
+    ("lerlin", {"11000000", "13074061"}),  # Berlin with a far wrong first letter, but Berlin: or Perlin
+    ("bünchen", {"09162000", "01053020"}),  # München, or Büchen without its n
 ])
 def test_names_equally_close_by_likely_typos_are_a_question(index, query, both):
     res = index.resolve(query)

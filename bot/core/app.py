@@ -69,6 +69,8 @@ class App:
         """Holds back outbox rows queued with `quiet_hours=True` until the recipient's morning."""
         self.adapters: dict[str, Adapter] = {}
         self.workers: dict[str, DeliveryWorker] = {}
+        self.in_flight = outbox.InFlight()
+        """Outgoing messages not yet booked, per chat: a message from that chat waits for them."""
         self.metrics = Metrics()
         self.outage = Outage(self.metrics.database_down)
         """Whether the database is reachable, as the loops last found it (one log line per change)."""
@@ -187,6 +189,8 @@ class App:
         limited = None if event.event_id and key in self._waiting else self.limits.check(event)
         if limited is not None:
             return Answer(limited)
+        if isinstance(event, IncomingMessage):
+            await self.in_flight.settled(event.platform, event.chat_id)
         rows: list[int] = []
         first_language = self._first_language(event)
         async with self.db.session() as session:

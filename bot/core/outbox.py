@@ -51,6 +51,43 @@ QUEUED = "outbox.queued"
 CHUNK = 5000
 
 
+#: how long a message waits for an outgoing message to its chat to be sent and booked (see InFlight)
+SETTLE_WAIT = 10.0
+
+
+class InFlight:
+    """Messages being sent right now, per chat, until their choices are remembered.
+
+    A person can answer a pushed question ("1" for "Ja, ich komme") before the outbox has booked it: the platform
+    shows the message as soon as it is sent, while the choices are stored just after.  A message from that chat
+    waits for the booking, so that "1" is read with the choices the person sees (one process; bounded wait).
+    """
+
+    def __init__(self) -> None:
+        self._chats: dict[tuple[str, str], tuple[int, asyncio.Event]] = {}
+
+    @contextlib.asynccontextmanager
+    async def sending(self, platform: str, chat_id: str):
+        key = (platform, chat_id)
+        count, done = self._chats.get(key, (0, asyncio.Event()))
+        self._chats[key] = (count + 1, done)
+        try:
+            yield
+        finally:
+            count, done = self._chats[key]
+            if count == 1:
+                del self._chats[key]
+                done.set()
+            else:
+                self._chats[key] = (count - 1, done)
+
+    async def settled(self, platform: str, chat_id: str) -> None:
+        entry = self._chats.get((platform, chat_id))
+        if entry is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(entry[1].wait(), SETTLE_WAIT)
+
+
 class QuietHours(Protocol):
     """Decides, when rows are due, which of them must wait for the end of their recipient's quiet hours."""
 
@@ -538,6 +575,10 @@ class DeliveryWorker:
         A rate limit is raised (`RetryLater`) rather than recorded: it concerns the platform, not this row, and
         `deliver_batch` puts back what the platform would refuse.
         """
+        async with self.app.in_flight.sending(self.platform, row.chat_id):
+            return await self._deliver(row)
+
+    async def _deliver(self, row: Delivery) -> str:
         adapter = self.app.adapters[self.platform]
         reply = Reply.from_payload(row.payload)
         try:
