@@ -1105,8 +1105,8 @@ class PlaceIndex:
             # Perlin).  Only the one name without such a slip can be taken, and only when it is DECISIVE times
             # likelier than each name that needs one; otherwise we ask.
             tied = [best_id] + [pid for pid, _, _ in rivals]
-            far = {pid: min(keyboard_distance(k, found[pid][2]) for k in {keys[0], keys[-1]}) > found[pid][0]
-                   for pid in tied}
+            far = {pid: min(keyboard_distance(k, found[pid][2]) for k in {keys[0], keys[-1], written})
+                   > found[pid][0] for pid in tied}
             plain = [pid for pid in tied if not far[pid]]
             if len(plain) == 1:
                 def odds(pid: str) -> float:
@@ -1117,6 +1117,7 @@ class PlaceIndex:
                     d1, t1 = found[best_id][:2]
                     ranked = [(best_id, found[best_id])] + [kv for kv in ranked if kv[0] != best_id]
                     rivals = []
+
         def score(d: int, t: int) -> float:
             return 100.0 * (1 - d / max(n, 1)) - _SCORE_PENALTY[t]
 
