@@ -26,7 +26,7 @@ the Telegram and Matrix libraries imported as `helferbot run` does with both pla
 contacts, meetings and travel costs so that the directory, the place index and the free-text reader are
 loaded (--no-memory skips it).  --bot-python runs that child with another interpreter: the figure of a
 deployment comes from the venv `make demo` installs, as the test tools add modules of their own (httpx
-imports its command-line tool, with rich and pygments, when they are installed: about 45 MB).
+imports its command-line tool, with rich and pygments, when they are installed).
 """
 
 from __future__ import annotations

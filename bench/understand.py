@@ -9,6 +9,10 @@ per message, measured warm with time.perf_counter_ns on one core as the fastest 
 processes on a shared machine do not count; the CPU time of the thread is printed too, which a busy
 machine does not inflate.  --no-wordfreq and --no-lemmas switch a source off to show what
 it adds; --errors lists the messages read wrongly.
+
+Also printed: the resident memory the reader adds (place index, word lists, lemma table, after reading every
+message), and, with --full-libraries, what loading simplemma's whole German dictionary and wordfreq's full
+German and English lists would add on top: the two sources the shipped table and the "small" lists replace.
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from knowledge.understand import Understander  # noqa: E402
 
 
+def resident_mb() -> float:
+    """Resident memory of this process now (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+    except OSError:
+        return 0.0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", type=Path)
@@ -33,16 +46,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-wordfreq", action="store_true")
     parser.add_argument("--no-lemmas", action="store_true")
     parser.add_argument("--errors", action="store_true")
+    parser.add_argument("--full-libraries", action="store_true",
+                        help="also measure simplemma's German dictionary and wordfreq's full lists (test extra)")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
     rows = [json.loads(line) for line in args.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rss_before = resident_mb()
     started = time.perf_counter()
     reader = Understander(use_wordfreq=not args.no_wordfreq, use_lemmas=not args.no_lemmas)
     for row in rows:  # warm: caches of the libraries and of the resolver
         reader(row["q"])
     build = time.perf_counter() - started
+    rss_reader = resident_mb()
     best = [float("inf")] * len(rows)
     cpu = [float("inf")] * len(rows)
     results = [None] * len(rows)
@@ -78,6 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     cpu99 = own[min(n - 1, int(round(0.99 * (n - 1))))]
     print(f"CPU time per message: median {statistics.median(own):.3f} ms, p99 {cpu99:.3f} ms, max {own[-1]:.3f} ms"
           f" (excludes waiting for the core on a busy machine; load average {os.getloadavg()[0]:.1f})")
+    print(f"resident memory the reader adds: {rss_reader - rss_before:.0f} MB (process {rss_reader:.0f} MB)")
+    if args.full_libraries:
+        import simplemma
+        from wordfreq import zipf_frequency
+
+        before = resident_mb()
+        simplemma.lemmatize("Häuser", lang="de")
+        lemmas = resident_mb()
+        zipf_frequency("haus", "de")
+        zipf_frequency("house", "en")
+        print(f"what they replace: simplemma's German dictionary {lemmas - before:.0f} MB, wordfreq's full "
+              f"German and English lists {resident_mb() - lemmas:.0f} MB more")
     return 0
 
 

@@ -340,16 +340,12 @@ for _r, _row in enumerate(_ROWS):
                 shift = _c if _other > _r else _c + 1
                 near |= {_ROWS[_other][k] for k in (shift - 1, shift) if 0 <= k < len(_ROWS[_other])}
         _NEIGHBOURS[_key] = frozenset(near)
-#: what a wrong first letter far from the right key costs on top of an ordinary edit (marks it, see below)
-_FAR_KEY = 0.5
 #: Between names equally many edits away: a far wrong first letter is taken to be this many times less likely
 #: than any other single slip (first letters are seldom mistyped, and then mostly by a neighbouring key or by
 #: ear), and a name is taken only when it is this many times likelier than every other.  bench/place_typos.py
 #: shows what they gain and cost.
 FAR_FIRST_ODDS = 40.0
 DECISIVE = 5.0
-
-
 #: first letters that sound alike in German names, so that one is written for the other by ear
 #: ("Khemnitz", "Vürth", "Dorgau" for Torgau): never far apart, whatever the keyboard says
 _SOUND_ALIKE = ("ckgqz", "fvw", "dt", "bp", "sz", "ijy", "aeo", "eiu")
@@ -359,24 +355,16 @@ def _far_first(x: str, y: str) -> bool:
     return y not in _NEIGHBOURS.get(x, ()) and not any(x in group and y in group for group in _SOUND_ALIKE)
 
 
-def keyboard_distance(a: str, b: str) -> float:
-    """Edit distance (with swaps of neighbours) in which a wrong first letter costs 1.5 unless its key lies
-    next to the right one or it sounds alike.  People seldom get the first letter wrong, and then mostly by a
-    neighbouring key or by ear;
-    elsewhere in a word a far key is a spelling slip ("Volfsburg") as often as a typing one, so it counts 1.
-    Only used to break ties between names the same number of edits away."""
-    prev2: list[float] = []
-    prev = [float(j) for j in range(len(b) + 1)]
-    for i in range(1, len(a) + 1):
-        cur = [float(i)] + [0.0] * len(b)
-        for j in range(1, len(b) + 1):
-            x, y = a[i - 1], b[j - 1]
-            sub = 0.0 if x == y else 1.0 + _FAR_KEY if i == j == 1 and _far_first(x, y) else 1.0
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + sub)
-            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
+def edits_without_far_first_letter(query: str, name: str) -> int:
+    """The fewest edits from `query` to `name` that do not type a wrong first letter far from the right key
+    (nor one that sounds alike): with different first letters, the first is then left out, added, or swapped
+    with the second."""
+    if not query or not name or query[0] == name[0] or not _far_first(query[0], name[0]):
+        return DamerauLevenshtein.distance(query, name)
+    ways = [1 + DamerauLevenshtein.distance(query[1:], name), 1 + DamerauLevenshtein.distance(query, name[1:])]
+    if query[:2] == name[1::-1]:
+        ways.append(1 + DamerauLevenshtein.distance(query[2:], name[2:]))
+    return min(ways)
 
 
 def allowed_edits(length: int) -> int:
@@ -1105,7 +1093,7 @@ class PlaceIndex:
             # Perlin).  Only the one name without such a slip can be taken, and only when it is DECISIVE times
             # likelier than each name that needs one; otherwise we ask.
             tied = [best_id] + [pid for pid, _, _ in rivals]
-            far = {pid: min(keyboard_distance(k, found[pid][2]) for k in {keys[0], keys[-1], written})
+            far = {pid: min(edits_without_far_first_letter(k, found[pid][2]) for k in {keys[0], keys[-1], written})
                    > found[pid][0] for pid in tied}
             plain = [pid for pid in tied if not far[pid]]
             if len(plain) == 1:

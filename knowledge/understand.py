@@ -11,14 +11,14 @@ be kept by hand:
 
 - ``wordfreq`` knows how common a word is in German and English.  A common word that is not itself part of any
   place name is never a place and never a misspelt one, so it is hidden from the resolver.  Its "small"
-  lists (words used at least once per million, about 5 MB in memory instead of 90) hold every word above
-  the thresholds used here;
+  lists (words used at least once per million) hold every word above the thresholds used here, and the
+  full lists would add about 100 MB (``bench/understand.py --full-libraries``);
 - ``simplemma`` lemmatises, and keeps capital letters only for nouns and names: "essen", "kalt", "kommen",
   "meine" come back in lower case, "Hanau" and "Halle" do not.  A place name that is such an everyday word
   counts as a place only where the sentence makes it one: after "in"/"aus"/..., next to another part of a
   name or to a word like "Kontakt", or alone and written with a capital letter.  Only the words of place
   names need that answer, so :mod:`knowledge.build_place_words` asks simplemma once and ships the answers
-  in ``knowledge/place_words.tsv``; its whole dictionary would cost the bot 100 MB.
+  in ``knowledge/place_words.tsv``; its whole dictionary would cost the bot another 100 MB.
 
 ``bench/understand.py`` measures what each source adds (``--no-wordfreq``, ``--no-lemmas``).
 """

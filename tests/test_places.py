@@ -102,6 +102,19 @@ def test_two_typos(index, query, expected):
     assert answer(index, query) == expected
 
 
+@pytest.mark.parametrize(("query", "name", "edits"), [
+    ("katzeburg", "ratzeburg", 2),  # K for R, keys far apart: only by leaving out and adding a letter
+    ("katzeburg", "kratzeburg", 1),
+    ("bamburg", "hamburg", 1),  # B lies next to H
+    ("khemnitz", "chemnitz", 1),  # K and C sound alike
+    ("erlin", "berlin", 1),  # a first letter left out is no wrong key
+])
+def test_edits_without_a_far_wrong_first_letter(query, name, edits):
+    from knowledge.places import edits_without_far_first_letter
+
+    assert edits_without_far_first_letter(query, name) == edits
+
+
 @pytest.mark.parametrize(("query", "meant", "also_close"), [
     ("Katzeburg", "13071080", "01053100"),  # Kratzeburg without its r; Ratzeburg would need a K for its R
     ("Riensüttel", "01051093", "01061076"),  # Reinsbüttel; Nienbüttel would need an R for its N

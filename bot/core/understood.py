@@ -27,7 +27,7 @@ def read(ctx: Context):
 async def warm_up(app) -> None:
     """Load the place index and the word lists right after the start rather than at the first free-text message
     (about a second of work, so the first person does not wait for it).  In the loop, not in a thread: a thread
-    raced the first message, and both built the index at once (memory peak 20-40 MB higher, twice the time)."""
+    raced the first message, and both built the index at once (memory peak 20-30 MB higher in bench/places.py)."""
     from knowledge.understand import understander_for
 
     await asyncio.sleep(0)  # the start finishes first
